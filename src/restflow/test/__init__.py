@@ -1,0 +1,18 @@
+"""Test tools for async Django REST framework APIs.
+
+The public surface mirrors :mod:`rest_framework.test`, but every request
+travels the ASGI path that production uses.
+"""
+
+from restflow.test.authentication import force_authenticate
+from restflow.test.client import AsyncAPIClient
+from restflow.test.factory import AsyncAPIRequestFactory
+from restflow.test.pending import NotAwaitedError, PendingResponse
+
+__all__ = [
+    "AsyncAPIClient",
+    "AsyncAPIRequestFactory",
+    "NotAwaitedError",
+    "PendingResponse",
+    "force_authenticate",
+]

@@ -1,0 +1,311 @@
+"""``AsyncAPIClient``: Django's ``AsyncClient`` with DRF's conveniences."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from django.http import HttpResponseBase
+from django.test.client import AsyncClient, FakePayload, RedirectCycleError
+
+from restflow.test.factory import AsyncAPIRequestFactory, FactoryRequest
+from restflow.test.handler import ForceAuthAsyncClientHandler
+from restflow.test.pending import PendingResponse
+
+__all__ = ["AsyncAPIClient"]
+
+_KEEP_METHOD = frozenset({HTTPStatus.TEMPORARY_REDIRECT, HTTPStatus.PERMANENT_REDIRECT})
+_REDIRECTS = _KEEP_METHOD | {
+    HTTPStatus.MOVED_PERMANENTLY,
+    HTTPStatus.FOUND,
+    HTTPStatus.SEE_OTHER,
+}
+#: The longest redirect chain followed before giving up (Firefox's limit,
+#: which Django's client uses too).
+MAX_REDIRECTS = 20
+
+
+class AsyncAPIClient(AsyncClient):
+    """An async test client for DRF APIs that runs the real ASGI request cycle.
+
+    Requests are built by :class:`~restflow.test.AsyncAPIRequestFactory`
+    (DRF's ``format=``/``content_type=`` encoding, WSGI-style extra keys) and
+    sent through Django's async handler with the full middleware stack.
+    Every request method returns an awaitable; ``await`` it for the response,
+    which carries ``data`` (for DRF responses), ``json()``,
+    ``asgi_request`` and, after ``follow=True``, ``redirect_chain``.
+
+    ``enforce_csrf_checks`` and ``raise_request_exception`` keep their Django
+    meaning, as do ``headers=`` and ``query_params=``. Any other keyword is a
+    WSGI environ key sent with every request:
+    ``AsyncAPIClient(HTTP_HOST="api.example.com")``.
+    """
+
+    def __init__(
+        self,
+        enforce_csrf_checks: bool = False,
+        raise_request_exception: bool = True,
+        *,
+        headers: dict[str, str] | None = None,
+        query_params: dict[str, Any] | None = None,
+        **defaults: Any,
+    ) -> None:
+        _refuse_cookie_key(defaults, "AsyncAPIClient()")
+        super().__init__(enforce_csrf_checks, raise_request_exception)
+        self.handler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
+        self._factory = AsyncAPIRequestFactory(
+            enforce_csrf_checks, headers=headers, query_params=query_params, **defaults
+        )
+        self._credentials: dict[str, Any] = {}
+
+    # -- authentication ----------------------------------------------------
+
+    def credentials(self, **kwargs: Any) -> None:
+        """Send these headers with every later request; no arguments clears them.
+
+        Keys are WSGI environ names (``HTTP_AUTHORIZATION="Token abc"``), as in
+        DRF. A call replaces the previous credentials rather than adding to
+        them.
+        """
+        for key in kwargs:
+            if not key.startswith(("HTTP_", "CONTENT_")):
+                raise ValueError(
+                    f"credentials() got {key!r}; credential keys are WSGI "
+                    "header names starting with HTTP_ or CONTENT_, for "
+                    f"example HTTP_{key.upper().replace('-', '_')}=..."
+                )
+        _refuse_cookie_key(kwargs, "credentials()")
+        self._credentials = kwargs
+
+    def force_authenticate(self, user: Any = None, token: Any = None) -> None:
+        """Authenticate every later request as ``user``/``token``, skipping DRF's
+        authentication classes.
+
+        Calling it with neither argument switches forced authentication off
+        and, as in DRF, also logs the client out: stored credentials and the
+        session cookie are dropped. That part happens on the client only, with
+        no database access, so it is safe inside ``async def`` tests.
+        """
+        if asyncio.iscoroutine(user) or asyncio.iscoroutine(token):
+            raise TypeError(
+                "force_authenticate() got a coroutine. Did you forget to "
+                "await it? Write user=await User.objects.aget(...)."
+            )
+        self.handler._force_user = user
+        self.handler._force_token = token
+        if user is None and token is None:
+            self._credentials = {}
+            self.cookies.clear()
+
+    def login(self, **credentials: Any) -> bool:
+        """Log in through Django's auth backends (sync code only; see :meth:`alogin`)."""
+        _refuse_in_event_loop("login", "alogin")
+        return super().login(**credentials)
+
+    def force_login(self, user: Any, backend: str | None = None) -> None:
+        """Log ``user`` in without a password (sync code only; see :meth:`aforce_login`)."""
+        _refuse_in_event_loop("force_login", "aforce_login")
+        super().force_login(user, backend)
+
+    def logout(self) -> None:
+        """Log out: end the session and drop credentials and forced authentication.
+
+        Sync code only; in ``async def`` tests use :meth:`alogout`.
+        """
+        _refuse_in_event_loop("logout", "alogout")
+        self._forget_identity()
+        super().logout()
+
+    async def alogout(self) -> None:
+        """Log out: end the session and drop credentials and forced authentication."""
+        self._forget_identity()
+        await super().alogout()
+
+    def _forget_identity(self) -> None:
+        self._credentials = {}
+        self.handler._force_user = None
+        self.handler._force_token = None
+
+    # -- request methods ---------------------------------------------------
+
+    def get(  # type: ignore[override]
+        self, path: str, data: Any = None, follow: bool = False, **extra: Any
+    ) -> PendingResponse[Any]:
+        """Send a GET request; ``data`` becomes the query string."""
+        return self._send("get", path, data, follow=follow, **extra)
+
+    def head(  # type: ignore[override]
+        self, path: str, data: Any = None, follow: bool = False, **extra: Any
+    ) -> PendingResponse[Any]:
+        """Send a HEAD request; ``data`` becomes the query string."""
+        return self._send("head", path, data, follow=follow, **extra)
+
+    def trace(  # type: ignore[override]
+        self, path: str, follow: bool = False, **extra: Any
+    ) -> PendingResponse[Any]:
+        """Send a TRACE request."""
+        return self._send("trace", path, follow=follow, **extra)
+
+    def post(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send a POST request with ``data`` encoded by ``format`` or raw."""
+        return self._send(
+            "post", path, data, format, content_type, follow=follow, **extra
+        )
+
+    def put(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send a PUT request with ``data`` encoded by ``format`` or raw."""
+        return self._send(
+            "put", path, data, format, content_type, follow=follow, **extra
+        )
+
+    def patch(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send a PATCH request with ``data`` encoded by ``format`` or raw."""
+        return self._send(
+            "patch", path, data, format, content_type, follow=follow, **extra
+        )
+
+    def delete(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send a DELETE request, with an optional body."""
+        return self._send(
+            "delete", path, data, format, content_type, follow=follow, **extra
+        )
+
+    def options(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send an OPTIONS request, with an optional body."""
+        return self._send(
+            "options", path, data, format, content_type, follow=follow, **extra
+        )
+
+    def _send(
+        self, verb: str, path: str, *args: Any, follow: bool, **extra: Any
+    ) -> PendingResponse[Any]:
+        _refuse_cookie_key(extra, f"AsyncAPIClient.{verb}()")
+        # Build now, so mistakes in the call raise here, even without await.
+        request = getattr(self._factory, verb)(path, *args, **{**extra, **self._credentials})
+        coroutine = self._dispatch(request)
+        if follow:
+            coroutine = self._follow(coroutine, verb, path, args, extra)
+        return PendingResponse(coroutine, f"client.{verb}({path!r})")
+
+    async def _dispatch(self, request: FactoryRequest) -> HttpResponseBase:
+        # AsyncClient.request() adds the client's cookie jar to the scope.
+        scope = dict(request.scope, _body_file=FakePayload(request.body))
+        scope["headers"] = [h for h in scope["headers"] if h[0] != b"cookie"]
+        response: HttpResponseBase = await self.request(**scope)
+        return response
+
+    async def _follow(
+        self,
+        first: Coroutine[Any, Any, HttpResponseBase],
+        verb: str,
+        path: str,
+        args: tuple[Any, ...],
+        extra: dict[str, Any],
+    ) -> HttpResponseBase:
+        response = await first
+        chain: list[tuple[str, int]] = []
+        while response.status_code in _REDIRECTS:
+            location = response["Location"]
+            chain.append((location, response.status_code))
+            if chain[-1] in chain[:-1]:
+                response.redirect_chain = chain  # type: ignore[attr-defined]
+                raise RedirectCycleError("Redirect loop detected.", response)
+            if len(chain) > MAX_REDIRECTS:
+                response.redirect_chain = chain  # type: ignore[attr-defined]
+                raise RedirectCycleError("Too many redirects.", response)
+            path = _redirect_target(path, location, extra)
+            if response.status_code not in _KEEP_METHOD:
+                # 301, 302 and 303 are re-requested with GET and no body, as
+                # Django's client and browsers do.
+                verb, args = "get", ()
+            elif verb in ("get", "head"):
+                args = ()  # the Location's own query string replaces data=
+            request = getattr(self._factory, verb)(
+                path, *args, **{**extra, **self._credentials}
+            )
+            response = await self._dispatch(request)
+        response.redirect_chain = chain  # type: ignore[attr-defined]
+        return response
+
+
+def _redirect_target(previous: str, location: str, extra: dict[str, Any]) -> str:
+    """Return the path to request next, updating host and scheme in ``extra``."""
+    url = urlsplit(location)
+    extra.pop("query_params", None)  # the Location's query string wins
+    if url.scheme:
+        extra["wsgi.url_scheme"] = url.scheme
+        extra.pop("secure", None)
+    if url.hostname:
+        extra["SERVER_NAME"] = url.hostname
+        extra["HTTP_HOST"] = f"{url.hostname}:{url.port}" if url.port else url.hostname
+    if url.port:
+        extra["SERVER_PORT"] = str(url.port)
+    elif url.scheme:
+        extra["SERVER_PORT"] = "443" if url.scheme == "https" else "80"
+    path = url.path or "/"
+    if not path.startswith("/"):
+        path = urljoin(urlsplit(previous).path, path)
+    return f"{path}?{url.query}" if url.query else path
+
+
+def _refuse_cookie_key(keys: dict[str, Any], where: str) -> None:
+    if "HTTP_COOKIE" in keys:
+        raise ValueError(
+            f"{where} got HTTP_COOKIE, but the client sends its own cookie "
+            "jar: set client.cookies['name'] = 'value' instead."
+        )
+
+
+def _refuse_in_event_loop(name: str, async_name: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+        f"client.{name}() was called inside a running event loop, where its "
+        f"database access is not allowed. Use `await client.{async_name}(...)`."
+    )
+

@@ -1,0 +1,141 @@
+"""Turn WSGI-environ style request descriptions into ASGI scopes.
+
+Every DRF and Django test suite describes requests with WSGI environ keys:
+``HTTP_AUTHORIZATION="Token abc"``, ``REMOTE_ADDR="10.0.0.1"``,
+``secure=True``. An ASGI server never sees an environ; it hands Django a
+*scope* whose headers are a list of lower-case byte pairs. This module is
+the single place where the first vocabulary is translated into the second,
+so that the request a view receives is the one a real ASGI server would have
+produced for the same HTTP message.
+
+Keys with no ASGI counterpart are refused with an explanation instead of
+being dropped: a test that sets ``AUTHORIZATION=...`` (without ``HTTP_``)
+would otherwise pass a request without the header and fail far from the
+mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.utils.encoding import repercent_broken_unicode
+
+__all__ = ["ASGIScope", "check_environ_keys", "scope_from_environ"]
+
+ASGIScope = dict[str, Any]
+
+#: Environ keys that are not headers but still describe something an ASGI
+#: scope can carry.
+_SCOPE_KEYS = frozenset(
+    {
+        "CONTENT_LENGTH",
+        "CONTENT_TYPE",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "wsgi.url_scheme",
+    }
+)
+
+def check_environ_keys(keys: Iterable[str], *, where: str) -> None:
+    """Refuse keyword arguments that cannot become part of an ASGI request.
+
+    ``where`` names the call being checked (for instance
+    ``"AsyncAPIClient.get()"``) so the message points at the user's code.
+    """
+    for key in keys:
+        if key.startswith("HTTP_") or key in _SCOPE_KEYS:
+            continue
+        raise ValueError(f"{where} got the keyword argument {key!r}, " + _hint(key))
+
+
+def _hint(key: str) -> str:
+    if key == "follow":
+        return (
+            "but a request factory builds one request and cannot follow "
+            "redirects: use AsyncAPIClient for follow=True."
+        )
+    if key in ("format", "content_type"):
+        return (
+            "but GET, HEAD and TRACE requests carry no body to encode: pass "
+            "query parameters with data= or query_params=."
+        )
+    if key.startswith("wsgi.") or key in ("HTTPS", "REMOTE_USER", "REMOTE_HOST"):
+        return (
+            "which an ASGI request cannot carry: an ASGI server only passes "
+            "the method, path, query string, headers, client, server and "
+            "scheme. Use secure=True for https, or send the value as a header."
+        )
+    wsgi_name = "HTTP_" + key.upper().replace("-", "_")
+    header_name = key.replace("_", "-").title()
+    return (
+        "which is neither a header nor a request attribute. Extra keyword "
+        "arguments are WSGI environ keys, and header keys start with HTTP_: "
+        f"write {wsgi_name}=... or headers={{{header_name!r}: ...}}."
+    )
+
+
+def _latin1(value: object) -> bytes:
+    return str(value).encode("latin-1")
+
+
+def scope_from_environ(
+    environ: Mapping[str, Any], *, include_cookie_header: bool = True
+) -> ASGIScope:
+    """Build the ASGI HTTP scope that describes the same request as ``environ``.
+
+    ``environ`` is a complete WSGI environ as Django's ``RequestFactory``
+    builds it. WSGI stores text as latin-1 decoded bytes; the scope gets the
+    original bytes back for headers and the query string, and a properly
+    decoded path, exactly as an ASGI server would deliver them.
+
+    ``include_cookie_header=False`` leaves out ``Cookie`` so that a client
+    which adds its own cookie jar does not send two of them.
+    """
+    headers: list[tuple[bytes, bytes]] = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key == "HTTP_COOKIE" and not include_cookie_header:
+                continue
+            name = key[5:].lower().replace("_", "-")
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.lower().replace("_", "-")
+        else:
+            continue
+        headers.append((name.encode("latin-1"), _latin1(value)))
+
+    script_name = _decode_path(environ.get("SCRIPT_NAME", ""))
+    path_info = _decode_path(environ.get("PATH_INFO", "/"))
+    protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": protocol.removeprefix("HTTP/"),
+        "method": str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        "scheme": str(environ.get("wsgi.url_scheme", "http")),
+        "path": script_name + path_info,
+        "root_path": script_name,
+        "query_string": _latin1(environ.get("QUERY_STRING", "")),
+        "headers": headers,
+        "client": (
+            str(environ.get("REMOTE_ADDR", "127.0.0.1")),
+            int(environ.get("REMOTE_PORT", 0) or 0),
+        ),
+        "server": (
+            str(environ.get("SERVER_NAME", "testserver")),
+            int(environ.get("SERVER_PORT", 80) or 80),
+        ),
+    }
+
+
+def _decode_path(value: object) -> str:
+    # WSGI paths are latin-1 decoded bytes; ASGI paths are decoded UTF-8.
+    # Invalid UTF-8 is re-percent-encoded the way Django's WSGI handler does.
+    return repercent_broken_unicode(_latin1(value)).decode()
