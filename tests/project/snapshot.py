@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 
@@ -16,10 +18,14 @@ def snapshot(request: HttpRequest) -> dict[str, Any]:
     """
     drf = Request(request, parsers=[JSONParser(), FormParser(), MultiPartParser()])
     body = request.body
-    data = drf.data
+    try:
+        data = drf.data
+    except APIException as exc:  # the same failure on both sides is a match
+        data = f"<{type(exc).__name__}: {exc}>"
+    if hasattr(data, "lists"):
+        data = {key: [_plain(v) for v in values] for key, values in data.lists()}
     files = {
-        name: [(f.name, f.content_type, f.read()) for f in request.FILES.getlist(name)]
-        for name in request.FILES
+        name: [_plain(f) for f in request.FILES.getlist(name)] for name in request.FILES
     }
     return {
         "method": request.method,
@@ -29,7 +35,7 @@ def snapshot(request: HttpRequest) -> dict[str, Any]:
         "GET": sorted(request.GET.lists()),
         "POST": sorted(request.POST.lists()),
         "FILES": files,
-        "data": dict(data.lists()) if hasattr(data, "lists") else data,
+        "data": data,
         "body": body,
         "content_type": request.content_type,
         "content_params": request.content_params,
@@ -48,6 +54,13 @@ def snapshot(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> Any:
+    if isinstance(value, UploadedFile):
+        value.seek(0)
+        return (value.name, value.content_type, value.read())
+    return value
+
+
 def jsonable(snap: dict[str, Any]) -> dict[str, Any]:
     """``snapshot`` with bytes made JSON-safe, for views that echo it."""
     out = dict(snap)
@@ -56,4 +69,11 @@ def jsonable(snap: dict[str, Any]) -> dict[str, Any]:
         k: [(n, ct, c.decode("latin-1")) for n, ct, c in v]
         for k, v in snap["FILES"].items()
     }
+    if isinstance(snap["data"], dict):
+        out["data"] = {
+            k: [(v[0], v[1], v[2].decode("latin-1")) if isinstance(v, tuple) else v for v in vs]
+            if isinstance(vs, list)
+            else vs
+            for k, vs in snap["data"].items()
+        }
     return out

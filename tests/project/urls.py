@@ -23,5 +23,7 @@ urlpatterns = [
     path("redirect/loop/", views.redirect_loop),
     path("redirect/<int:status>/", views.redirect_to),
     path("raises/", views.raises),
+    path("commit-aware/", views.CommitAwareCreate.as_view()),
+    path("csrf-guarded/", views.CsrfGuarded.as_view()),
     path("api/", include(router.urls)),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
 from adrf.viewsets import ViewSet as AsyncViewSet
+from django.db import transaction
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -16,6 +17,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from rest_framework import generics, serializers, viewsets
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -40,7 +42,7 @@ def _who(request: Request) -> dict[str, Any]:
 class EchoView(APIView):
     """Answers with everything it saw of the request, for every method."""
 
-    def dispatch_any(self, request: Request) -> Response:
+    def dispatch_any(self, request: Request, **kwargs: Any) -> Response:
         seen = jsonable(snapshot(request._request))
         seen.update(_who(request))
         seen["stamps"] = [
@@ -51,7 +53,7 @@ class EchoView(APIView):
 
     get = post = put = patch = delete = options = dispatch_any
 
-    def head(self, request: Request) -> Response:
+    def head(self, request: Request, **kwargs: Any) -> Response:
         return self.dispatch_any(request)
 
 
@@ -175,3 +177,29 @@ def redirect_loop(request: HttpRequest) -> HttpResponse:
 
 def raises(request: HttpRequest) -> HttpResponse:
     raise ZeroDivisionError("the view failed on purpose")
+
+
+#: Names of products whose creation has been committed, appended by
+#: on_commit callbacks registered in CommitAwareCreate.
+COMMITTED: list[str] = []
+
+
+class CommitAwareCreate(APIView):
+    """Creates a product and records it once the transaction commits."""
+
+    permission_classes: list[Any] = []
+
+    def post(self, request: Request) -> Response:
+        product = Product.objects.create(name=request.data["name"])
+        transaction.on_commit(lambda: COMMITTED.append(product.name))
+        return Response({"id": product.pk}, status=201)
+
+
+class CsrfGuarded(APIView):
+    """Session-authenticated, so DRF enforces CSRF on unsafe methods."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        return Response(_who(request))

@@ -8,9 +8,19 @@ from restflow.test.authentication import force_authenticate
 from restflow.test.client import AsyncAPIClient
 from restflow.test.factory import AsyncAPIRequestFactory
 from restflow.test.pending import NotAwaitedError, PendingResponse
+from restflow.test.testcases import (
+    AsyncAPISimpleTestCase,
+    AsyncAPITestCase,
+    AsyncAPITestCaseMixin,
+    AsyncAPITransactionTestCase,
+)
 
 __all__ = [
     "AsyncAPIClient",
+    "AsyncAPISimpleTestCase",
+    "AsyncAPITestCase",
+    "AsyncAPITestCaseMixin",
+    "AsyncAPITransactionTestCase",
     "AsyncAPIRequestFactory",
     "NotAwaitedError",
     "PendingResponse",

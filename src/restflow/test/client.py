@@ -102,12 +102,12 @@ class AsyncAPIClient(AsyncClient):
 
     def login(self, **credentials: Any) -> bool:
         """Log in through Django's auth backends (sync code only; see :meth:`alogin`)."""
-        _refuse_in_event_loop("login", "alogin")
+        _refuse_in_event_loop("login(...)", "alogin(...)")
         return super().login(**credentials)
 
     def force_login(self, user: Any, backend: str | None = None) -> None:
         """Log ``user`` in without a password (sync code only; see :meth:`aforce_login`)."""
-        _refuse_in_event_loop("force_login", "aforce_login")
+        _refuse_in_event_loop("force_login(user)", "aforce_login(user)")
         super().force_login(user, backend)
 
     def logout(self) -> None:
@@ -115,7 +115,7 @@ class AsyncAPIClient(AsyncClient):
 
         Sync code only; in ``async def`` tests use :meth:`alogout`.
         """
-        _refuse_in_event_loop("logout", "alogout")
+        _refuse_in_event_loop("logout()", "alogout()")
         self._forget_identity()
         super().logout()
 
@@ -299,13 +299,14 @@ def _refuse_cookie_key(keys: dict[str, Any], where: str) -> None:
         )
 
 
-def _refuse_in_event_loop(name: str, async_name: str) -> None:
+def _refuse_in_event_loop(call: str, async_call: str) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
     raise RuntimeError(
-        f"client.{name}() was called inside a running event loop, where its "
-        f"database access is not allowed. Use `await client.{async_name}(...)`."
+        f"client.{call} was called inside a running event loop, where the "
+        f"session and database work it does is not allowed. Use "
+        f"`await client.{async_call}` instead."
     )
 

@@ -9,7 +9,7 @@ from django.core.handlers.asgi import ASGIRequest
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
-from restflow.test.scope import check_environ_keys, scope_from_environ
+from restflow.test.scope import check_environ_keys, scope_for
 
 __all__ = ["AsyncAPIRequestFactory", "FactoryRequest"]
 
@@ -101,10 +101,12 @@ class AsyncAPIRequestFactory(APIRequestFactory):
 
     def request(self, **environ: Any) -> FactoryRequest:  # type: ignore[override]
         """Turn a finished WSGI environ into the equivalent ``ASGIRequest``."""
+        if not environ.get("QUERY_STRING"):
+            # Django's generic() always sets QUERY_STRING, even to "", which
+            # hides the query_params= given to the constructor.
+            environ["QUERY_STRING"] = self.defaults.get("QUERY_STRING", "")
         wsgi_request = super().request(**environ)
         body = wsgi_request.environ["wsgi.input"].read()
-        request = FactoryRequest(
-            scope_from_environ(wsgi_request.environ), io.BytesIO(body)
-        )
+        request = FactoryRequest(scope_for(wsgi_request), io.BytesIO(body))
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]
         return request

@@ -31,17 +31,20 @@ class PendingResponse(Coroutine[Any, Any, _T]):
     ``RuntimeWarning`` naming the call, as a forgotten coroutine does.
     """
 
-    __slots__ = ("_coroutine", "_description")
+    __slots__ = ("_coroutine", "_description", "_used")
 
     def __init__(self, coroutine: Coroutine[Any, Any, _T], description: str) -> None:
         self._coroutine = coroutine
         self._description = description
+        self._used = False
 
     def __await__(self) -> Generator[Any, None, _T]:
+        self._used = True
         return self._coroutine.__await__()
 
     def send(self, value: Any) -> Any:
         """Resume the underlying coroutine (part of the coroutine protocol)."""
+        self._used = True
         return self._coroutine.send(value)
 
     def throw(self, *args: Any) -> Any:
@@ -69,9 +72,11 @@ class PendingResponse(Coroutine[Any, Any, _T]):
         )
 
     def __del__(self) -> None:
+        if getattr(self, "_used", True):
+            return
         coroutine = self._coroutine
-        if inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:  # type: ignore[arg-type]
-            # Never started: warn with the user's call instead of the
+        if inspect.iscoroutine(coroutine):
+            # Never awaited: warn with the user's call instead of the
             # internal coroutine's name, then silence Python's own warning.
             warnings.warn(
                 f"{self._description} was never awaited, so the request was "

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.utils.encoding import repercent_broken_unicode
+from django.core.handlers.wsgi import WSGIRequest
 
-__all__ = ["ASGIScope", "check_environ_keys", "scope_from_environ"]
+__all__ = ["ASGIScope", "check_environ_keys", "scope_for"]
 
 ASGIScope = dict[str, Any]
 
@@ -86,19 +86,18 @@ def _latin1(value: object) -> bytes:
     return str(value).encode("latin-1")
 
 
-def scope_from_environ(
-    environ: Mapping[str, Any], *, include_cookie_header: bool = True
-) -> ASGIScope:
-    """Build the ASGI HTTP scope that describes the same request as ``environ``.
+def scope_for(request: WSGIRequest, *, include_cookie_header: bool = True) -> ASGIScope:
+    """Build the ASGI HTTP scope for the same HTTP message as ``request``.
 
-    ``environ`` is a complete WSGI environ as Django's ``RequestFactory``
-    builds it. WSGI stores text as latin-1 decoded bytes; the scope gets the
-    original bytes back for headers and the query string, and a properly
-    decoded path, exactly as an ASGI server would deliver them.
+    ``request`` is the ``WSGIRequest`` Django's sync request factory built.
+    WSGI keeps header values and the query string as latin-1 decoded text;
+    the scope gets the original bytes back, exactly as an ASGI server would
+    deliver them, and the already decoded path.
 
     ``include_cookie_header=False`` leaves out ``Cookie`` so that a client
     which adds its own cookie jar does not send two of them.
     """
+    environ = request.META
     headers: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -111,17 +110,15 @@ def scope_from_environ(
             continue
         headers.append((name.encode("latin-1"), _latin1(value)))
 
-    script_name = _decode_path(environ.get("SCRIPT_NAME", ""))
-    path_info = _decode_path(environ.get("PATH_INFO", "/"))
     protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": protocol.removeprefix("HTTP/"),
-        "method": str(environ.get("REQUEST_METHOD", "GET")).upper(),
+        "method": request.method,
         "scheme": str(environ.get("wsgi.url_scheme", "http")),
-        "path": script_name + path_info,
-        "root_path": script_name,
+        "path": request.path,
+        "root_path": environ.get("SCRIPT_NAME", ""),
         "query_string": _latin1(environ.get("QUERY_STRING", "")),
         "headers": headers,
         "client": (
@@ -133,9 +130,3 @@ def scope_from_environ(
             int(environ.get("SERVER_PORT", 80) or 80),
         ),
     }
-
-
-def _decode_path(value: object) -> str:
-    # WSGI paths are latin-1 decoded bytes; ASGI paths are decoded UTF-8.
-    # Invalid UTF-8 is re-percent-encoded the way Django's WSGI handler does.
-    return repercent_broken_unicode(_latin1(value)).decode()

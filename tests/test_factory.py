@@ -1,0 +1,269 @@
+"""AsyncAPIRequestFactory: ASGI requests for ``await view(request)``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, JsonResponse
+from django.test import override_settings
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from restflow.test import AsyncAPIRequestFactory, AsyncAPISimpleTestCase, force_authenticate
+from tests.project import views
+
+factory = AsyncAPIRequestFactory()
+
+
+class PlainTextRenderer(BaseRenderer):
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None) -> Any:
+        return str(data)
+
+
+# -- what the request looks like ---------------------------------------------
+
+
+def test_builds_a_real_asgi_request() -> None:
+    request = factory.get("/orders/")
+    assert isinstance(request, ASGIRequest)
+    assert request.scope["type"] == "http"
+    assert request.method == "GET"
+
+
+def test_default_format_is_drfs_setting_multipart_unless_configured() -> None:
+    request = factory.post("/orders/", {"item": "tea", "qty": 2})
+    assert request.content_type == "multipart/form-data"
+    assert request.POST.dict() == {"item": "tea", "qty": "2"}
+    with override_settings(REST_FRAMEWORK={"TEST_REQUEST_DEFAULT_FORMAT": "json"}):
+        request = AsyncAPIRequestFactory().post("/orders/", {"item": "tea", "qty": 2})
+    assert request.content_type == "application/json"
+    assert json.loads(request.body) == {"item": "tea", "qty": 2}
+
+
+def test_renderer_charset_is_part_of_the_content_type() -> None:
+    with override_settings(
+        REST_FRAMEWORK={
+            "TEST_REQUEST_RENDERER_CLASSES": [
+                "rest_framework.renderers.JSONRenderer",
+                "tests.test_factory.PlainTextRenderer",
+            ]
+        }
+    ):
+        request = AsyncAPIRequestFactory().post("/x/", "héllo", format="txt")
+    assert request.META["CONTENT_TYPE"] == "text/plain; charset=utf-8"
+    assert request.body == "héllo".encode()
+
+
+def test_renderer_settings_are_read_when_the_factory_is_created() -> None:
+    with override_settings(
+        REST_FRAMEWORK={
+            "TEST_REQUEST_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+            "TEST_REQUEST_DEFAULT_FORMAT": "json",
+        }
+    ):
+        inside = AsyncAPIRequestFactory()
+    assert inside.post("/x/", {"a": "1"}).content_type == "application/json"
+    with pytest.raises(AssertionError, match="Invalid format 'multipart'"):
+        inside.post("/x/", {"a": "1"}, format="multipart")
+    assert AsyncAPIRequestFactory().post("/x/", {"a": "1"}).content_type == "multipart/form-data"
+
+
+def test_unknown_format_names_the_available_ones() -> None:
+    with pytest.raises(AssertionError, match=r"Invalid format 'xml'.*'json', 'multipart'"):
+        factory.post("/x/", {"a": 1}, format="xml")
+
+
+def test_format_and_content_type_together_are_refused() -> None:
+    with pytest.raises(AssertionError, match="both `format` and `content_type`"):
+        factory.post("/x/", {"a": 1}, format="json", content_type="application/json")
+
+
+def test_nested_data_in_multipart_gets_drfs_explanation() -> None:
+    with pytest.raises(AssertionError, match="multipart uploads do not support nested data"):
+        factory.post("/x/", {"a": {"b": 1}}, format="multipart")
+
+
+def test_content_type_means_data_is_the_raw_body() -> None:
+    request = factory.put("/x/", b"<a/>", content_type="application/xml")
+    assert request.body == b"<a/>"
+    assert request.content_type == "application/xml"
+
+
+def test_no_data_with_a_content_type_sends_an_empty_body_and_the_header() -> None:
+    request = factory.post("/x/", None, content_type="application/json")
+    assert request.body == b""
+    assert request.META["CONTENT_TYPE"] == "application/json"
+
+
+def test_get_data_becomes_the_query_string() -> None:
+    request = factory.get("/search/", {"q": "thé", "tag": ["a", "b"]})
+    assert request.GET.getlist("tag") == ["a", "b"]
+    assert request.GET["q"] == "thé"
+
+
+def test_get_keeps_a_query_in_the_path_when_no_data_is_given() -> None:
+    assert factory.get("/search/?q=1&q=2").GET.getlist("q") == ["1", "2"]
+
+
+def test_non_ascii_path_survives() -> None:
+    request = factory.get("/caf%C3%A9/")
+    assert request.path == "/café/"
+    assert request.get_full_path() == "/caf%C3%A9/"
+
+
+def test_environ_keys_become_what_asgi_carries() -> None:
+    request = factory.get(
+        "/x/",
+        HTTP_AUTHORIZATION="Token t",
+        REMOTE_ADDR="10.1.2.3",
+        SERVER_NAME="api.example.com",
+        SERVER_PORT="8443",
+        secure=True,
+    )
+    assert (b"authorization", b"Token t") in request.scope["headers"]
+    assert request.META["HTTP_AUTHORIZATION"] == "Token t"
+    assert request.scope["client"] == ("10.1.2.3", 0)
+    assert request.get_host() == "api.example.com:8443"
+    assert request.is_secure()
+    assert request.scope["scheme"] == "https"
+
+
+def test_http_host_drives_get_host() -> None:
+    assert factory.get("/x/", HTTP_HOST="api.example.com").get_host() == "api.example.com"
+
+
+def test_headers_and_query_params_keywords_work_as_in_django() -> None:
+    request = factory.get("/x/", headers={"X-Trace": "t1"}, query_params={"page": "2"})
+    assert request.headers["X-Trace"] == "t1"
+    assert request.GET["page"] == "2"
+
+
+def test_csrf_checks_are_off_unless_asked_for() -> None:
+    assert factory.post("/x/")._dont_enforce_csrf_checks is True  # type: ignore[attr-defined]
+    strict = AsyncAPIRequestFactory(enforce_csrf_checks=True)
+    assert strict.post("/x/")._dont_enforce_csrf_checks is False  # type: ignore[attr-defined]
+
+
+# -- mistakes get explained ----------------------------------------------------
+
+
+def test_header_without_http_prefix_is_refused_with_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"'AUTHORIZATION'.*write HTTP_AUTHORIZATION=\.\.\."):
+        factory.get("/x/", AUTHORIZATION="Token t")
+
+
+def test_lower_case_header_name_suggests_headers_keyword() -> None:
+    with pytest.raises(ValueError, match=r"headers=\{'X-Api-Key': \.\.\.\}"):
+        factory.post("/x/", {"a": 1}, x_api_key="k")
+
+
+def test_bad_default_is_refused_when_the_factory_is_created() -> None:
+    with pytest.raises(ValueError, match=r"AsyncAPIRequestFactory\(\) got .*'ACCEPT'"):
+        AsyncAPIRequestFactory(ACCEPT="application/json")
+
+
+def test_format_on_get_is_explained() -> None:
+    with pytest.raises(ValueError, match="carry no body"):
+        factory.get("/x/", {"a": 1}, format="json")
+
+
+def test_follow_on_the_factory_points_to_the_client() -> None:
+    with pytest.raises(ValueError, match="use AsyncAPIClient for follow=True"):
+        factory.get("/x/", follow=True)
+
+
+def test_wsgi_only_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="an ASGI request cannot carry"):
+        factory.get("/x/", REMOTE_USER="alice")
+
+
+def test_reading_middleware_attributes_explains_that_none_ran() -> None:
+    request = factory.get("/x/")
+    with pytest.raises(AttributeError, match="SessionMiddleware.*runs no middleware"):
+        request.session  # noqa: B018
+    with pytest.raises(AttributeError, match="AuthenticationMiddleware"):
+        request.user  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        request.nonsense  # type: ignore[attr-defined]  # noqa: B018
+    assert getattr(request, "user", None) is None
+
+
+# -- calling views ---------------------------------------------------------------
+
+
+class SyncWho(APIView):
+    def get(self, request: Request) -> Response:
+        return Response({"user": str(request.user), "auth": request.auth})
+
+
+class FactoryViewTests(AsyncAPISimpleTestCase):
+    """Factory requests go straight into views of every kind."""
+
+    async def test_drf_view(self) -> None:
+        response = await _call(views.EchoView.as_view(), factory.post("/echo/", {"a": 1}, format="json"))
+        assert response.status_code == 200
+        assert response.data["data"] == {"a": 1}
+        # No middleware ran: neither stamp is there.
+        assert response.data["stamps"] == [None, None]
+
+    async def test_function_view(self) -> None:
+        response = await _call(views.echo_function, factory.post("/f/", {"a": 1}, format="json"))
+        assert response.data["data"] == {"a": 1}
+
+    async def test_adrf_async_view(self) -> None:
+        response = await views.AsyncEcho.as_view()(factory.get("/a/", {"q": "z"}))
+        assert response.data["query"].dict() == {"q": "z"}
+
+    async def test_plain_django_async_view_reading_user_gets_the_middleware_hint(self) -> None:
+        with pytest.raises(AttributeError, match="AuthenticationMiddleware"):
+            await views.django_async_view(factory.get("/d/"))
+
+    async def test_force_authenticate_on_a_sync_drf_view(self) -> None:
+        user = User(username="khan")
+        request = factory.get("/who/")
+        force_authenticate(request, user=user, token="tok")
+        response = await _call(SyncWho.as_view(), request)
+        assert response.data == {"user": "khan", "auth": "tok"}
+
+    async def test_force_authenticate_on_an_adrf_view(self) -> None:
+        request = factory.get("/who/")
+        force_authenticate(request, user=User(username="khan"))
+        response = await views.AsyncEcho.as_view()(request)
+        assert response.data["user"] == "khan"
+
+    async def test_without_force_authenticate_the_user_is_anonymous(self) -> None:
+        response = await _call(SyncWho.as_view(), factory.get("/who/"))
+        assert response.data["user"] == str(AnonymousUser())
+
+    async def test_force_authenticate_refuses_an_unawaited_user(self) -> None:
+        async def fetch_user() -> User:
+            return User(username="x")
+
+        pending = fetch_user()
+        with pytest.raises(TypeError, match="forget to await"):
+            force_authenticate(factory.get("/x/"), user=pending)
+        await pending
+
+
+async def _call(view: Any, request: HttpRequest) -> Any:
+    """Call a sync view from async code, as Django's handler would."""
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(view)(request)
+
+
+def test_a_sync_view_can_also_be_called_directly() -> None:
+    def view(request: HttpRequest) -> JsonResponse:
+        return JsonResponse({"path": request.path})
+
+    assert json.loads(view(factory.get("/p/")).content) == {"path": "/p/"}
