@@ -23,7 +23,6 @@ from restflow.test import (
 )
 from tests.testapp.models import Product
 
-
 ASYNC_CAPABLE_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -45,7 +44,9 @@ class VerbTests(AsyncAPISimpleTestCase):
             assert response.status_code == 200, verb
             assert response.data["method"] == verb.upper()
             assert response.data["stamps"] == ["sync-ran", "async-ran"]
-            assert response["X-Sync-Middleware"] == response["X-Async-Middleware"] == "1"
+            assert (
+                response["X-Sync-Middleware"] == response["X-Async-Middleware"] == "1"
+            )
 
     async def test_head_has_headers_but_no_body(self) -> None:
         response = await self.client.head("/echo/")
@@ -57,30 +58,42 @@ class VerbTests(AsyncAPISimpleTestCase):
         assert response.status_code == 405  # DRF views do not allow TRACE
 
     async def test_json_body(self) -> None:
-        response = await self.client.post("/echo/", {"name": "Phone", "tags": ["a"]}, format="json")
+        response = await self.client.post(
+            "/echo/", {"name": "Phone", "tags": ["a"]}, format="json"
+        )
         assert response.data["content_type"] == "application/json"
         assert response.data["data"] == {"name": "Phone", "tags": ["a"]}
 
     async def test_multipart_upload(self) -> None:
         photo = SimpleUploadedFile("p.jpg", b"\xff\xd8jpeg", content_type="image/jpeg")
-        response = await self.client.post("/echo/", {"photo": photo, "alt": "x"}, format="multipart")
-        assert response.json()["FILES"] == {"photo": [["p.jpg", "image/jpeg", "\xff\xd8jpeg"]]}
+        response = await self.client.post(
+            "/echo/", {"photo": photo, "alt": "x"}, format="multipart"
+        )
+        assert response.json()["FILES"] == {
+            "photo": [["p.jpg", "image/jpeg", "\xff\xd8jpeg"]]
+        }
         assert response.json()["POST"] == [["alt", ["x"]]]
 
     async def test_raw_body_with_content_type(self) -> None:
-        response = await self.client.post("/echo/", b'{"raw": 1}', content_type="application/json")
+        response = await self.client.post(
+            "/echo/", b'{"raw": 1}', content_type="application/json"
+        )
         assert response.data["data"] == {"raw": 1}
 
     async def test_format_and_content_type_together_fail_before_sending(self) -> None:
         with pytest.raises(AssertionError, match="both `format` and `content_type`"):
-            self.client.post("/echo/", {}, format="json", content_type="application/json")
+            self.client.post(
+                "/echo/", {}, format="json", content_type="application/json"
+            )
 
     async def test_get_data_is_the_query_string(self) -> None:
         response = await self.client.get("/echo/", {"q": "thé", "n": [1, 2]})
         assert response.json()["GET"] == [["n", ["1", "2"]], ["q", ["thé"]]]
 
     async def test_per_request_environ_extras(self) -> None:
-        response = await self.client.get("/echo/", HTTP_X_TRACE="t1", REMOTE_ADDR="10.0.0.1")
+        response = await self.client.get(
+            "/echo/", HTTP_X_TRACE="t1", REMOTE_ADDR="10.0.0.1"
+        )
         assert response.data["headers"]["HTTP_X_TRACE"] == "t1"
         assert response.data["remote_addr"] == "10.0.0.1"
 
@@ -103,7 +116,9 @@ class ConstructorTests(AsyncAPISimpleTestCase):
         assert override.data["headers"]["HTTP_X_CLIENT"] == "c2"
 
     async def test_django_keywords_keep_their_meaning(self) -> None:
-        client = AsyncAPIClient(headers={"X-Api-Version": "2"}, query_params={"lang": "en"})
+        client = AsyncAPIClient(
+            headers={"X-Api-Version": "2"}, query_params={"lang": "en"}
+        )
         response = await client.get("/echo/")
         assert response.data["headers"]["HTTP_X_API_VERSION"] == "2"
         assert response.json()["GET"] == [["lang", ["en"]]]
@@ -147,7 +162,9 @@ class ResponseTests(AsyncAPISimpleTestCase):
 class ForgottenAwaitTests(AsyncAPISimpleTestCase):
     async def test_using_an_unawaited_call_says_to_await_it(self) -> None:
         pending = self.client.get("/echo/")
-        with pytest.raises(NotAwaitedError, match=r"response = await client\.get\('/echo/'\)"):
+        with pytest.raises(
+            NotAwaitedError, match=r"response = await client\.get\('/echo/'\)"
+        ):
             pending.status_code  # noqa: B018
         with pytest.raises(NotAwaitedError, match="has not been awaited"):
             pending["Content-Type"]
@@ -156,7 +173,9 @@ class ForgottenAwaitTests(AsyncAPISimpleTestCase):
         assert response.status_code == 200
 
     async def test_works_with_gather_and_create_task(self) -> None:
-        first, second = await asyncio.gather(self.client.get("/echo/"), self.client.post("/echo/"))
+        first, second = await asyncio.gather(
+            self.client.get("/echo/"), self.client.post("/echo/")
+        )
         assert (first.data["method"], second.data["method"]) == ("GET", "POST")
         task = asyncio.create_task(self.client.delete("/echo/"))
         assert (await task).data["method"] == "DELETE"
@@ -166,7 +185,9 @@ class ForgottenAwaitTests(AsyncAPISimpleTestCase):
             warnings.simplefilter("always")
             self.client.get("/echo/")
         messages = [str(w.message) for w in caught]
-        assert any("client.get('/echo/') was never awaited" in m for m in messages), messages
+        assert any("client.get('/echo/') was never awaited" in m for m in messages), (
+            messages
+        )
         assert not any("coroutine" in m for m in messages), messages
 
 
@@ -179,7 +200,10 @@ class RedirectTests(AsyncAPISimpleTestCase):
     async def test_302_and_303_turn_a_post_into_a_get(self) -> None:
         for status in (301, 302, 303):
             response = await self.client.post(
-                f"/redirect/{status}/?to=/echo/done", {"a": 1}, format="json", follow=True
+                f"/redirect/{status}/?to=/echo/done",
+                {"a": 1},
+                format="json",
+                follow=True,
             )
             assert response.data["method"] == "GET"
             assert response.data["body"] == ""
@@ -188,14 +212,19 @@ class RedirectTests(AsyncAPISimpleTestCase):
     async def test_307_and_308_keep_method_and_body(self) -> None:
         for status in (307, 308):
             response = await self.client.put(
-                f"/redirect/{status}/?to=/echo/moved", {"a": 1}, format="json", follow=True
+                f"/redirect/{status}/?to=/echo/moved",
+                {"a": 1},
+                format="json",
+                follow=True,
             )
             assert response.data["method"] == "PUT"
             assert response.data["data"] == {"a": 1}
             assert response.redirect_chain == [("/echo/moved", status)]
 
     async def test_query_string_of_the_location_is_used(self) -> None:
-        response = await self.client.get("/redirect/302/?to=/echo/%3Fpage%3D3", follow=True)
+        response = await self.client.get(
+            "/redirect/302/?to=/echo/%3Fpage%3D3", follow=True
+        )
         assert response.json()["GET"] == [["page", ["3"]]]
 
     async def test_relative_location(self) -> None:
@@ -210,11 +239,15 @@ class RedirectTests(AsyncAPISimpleTestCase):
         assert response.data["scheme"] == "https"
 
     async def test_headers_are_sent_again_after_a_redirect(self) -> None:
-        response = await self.client.get("/redirect/302/", follow=True, HTTP_X_TRACE="t9")
+        response = await self.client.get(
+            "/redirect/302/", follow=True, HTTP_X_TRACE="t9"
+        )
         assert response.data["headers"]["HTTP_X_TRACE"] == "t9"
 
     async def test_cycle_raises_djangos_error(self) -> None:
-        with pytest.raises(RedirectCycleError, match="Redirect loop detected") as caught:
+        with pytest.raises(
+            RedirectCycleError, match="Redirect loop detected"
+        ) as caught:
             await self.client.get("/redirect/loop/", follow=True)
         assert caught.value.last_response.status_code == 302
 
@@ -236,12 +269,18 @@ class AuthenticationTests(AsyncAPITestCase):
         self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         for _ in range(2):
             response = await self.client.get("/whoami/")
-            assert response.data == {"user": "alice", "auth": token.key, "authenticator": "TokenAuthentication"}
+            assert response.data == {
+                "user": "alice",
+                "auth": token.key,
+                "authenticator": "TokenAuthentication",
+            }
         self.client.credentials()
         assert (await self.client.get("/whoami/")).status_code == 403
 
     async def test_basic_authentication_per_request(self) -> None:
-        response = await self.client.get("/whoami/", HTTP_AUTHORIZATION=basic("bob", "builder"))
+        response = await self.client.get(
+            "/whoami/", HTTP_AUTHORIZATION=basic("bob", "builder")
+        )
         assert response.data["user"] == "bob"
         assert response.data["authenticator"] == "BasicAuthentication"
 
@@ -294,7 +333,9 @@ class AuthenticationTests(AsyncAPITestCase):
             self.client.force_authenticate(pending)
         await pending
 
-    async def test_sync_session_methods_in_async_code_point_to_the_async_ones(self) -> None:
+    async def test_sync_session_methods_in_async_code_point_to_the_async_ones(
+        self,
+    ) -> None:
         with pytest.raises(RuntimeError, match=r"await client\.alogout\(\)"):
             self.client.logout()
         with pytest.raises(RuntimeError, match=r"await client\.alogin\(\.\.\.\)"):
@@ -335,11 +376,15 @@ class AuthenticationTests(AsyncAPITestCase):
 
 class ViewKindTests(AsyncAPITestCase):
     async def test_model_viewset_through_a_router(self) -> None:
-        created = await self.client.post("/api/products/", {"name": "Lamp", "price": 5}, format="json")
+        created = await self.client.post(
+            "/api/products/", {"name": "Lamp", "price": 5}, format="json"
+        )
         assert created.status_code == 201
         pk = created.data["id"]
         assert (await self.client.get(f"/api/products/{pk}/")).data["name"] == "Lamp"
-        patched = await self.client.patch(f"/api/products/{pk}/", {"price": 7}, format="json")
+        patched = await self.client.patch(
+            f"/api/products/{pk}/", {"price": 7}, format="json"
+        )
         assert patched.data["price"] == 7
         assert (await self.client.delete(f"/api/products/{pk}/")).status_code == 204
         assert await Product.objects.acount() == 0
@@ -357,7 +402,11 @@ class ViewKindTests(AsyncAPITestCase):
     async def test_adrf_view_and_viewset(self) -> None:
         response = await self.client.post("/async/echo/", {"x": 1}, format="json")
         assert response.data["async"] is True
-        assert (await self.client.post("/async/products/", {"name": "Kettle"}, format="json")).status_code == 201
+        assert (
+            await self.client.post(
+                "/async/products/", {"name": "Kettle"}, format="json"
+            )
+        ).status_code == 201
         assert (await self.client.get("/async/products/")).data == ["Kettle"]
 
     async def test_plain_django_async_view_with_middleware(self) -> None:
@@ -369,20 +418,28 @@ class ConcurrencyTests(AsyncAPITestCase):
     async def test_five_hundred_gathered_requests(self) -> None:
         user = await User.objects.acreate_user("carol", password="pw")
         await self.client.aforce_login(user)
-        responses = await asyncio.gather(*(self.client.get(f"/echo/?i={i}") for i in range(500)))
-        assert [r.json()["GET"] for r in responses] == [[["i", [str(i)]]] for i in range(500)]
+        responses = await asyncio.gather(
+            *(self.client.get(f"/echo/?i={i}") for i in range(500))
+        )
+        assert [r.json()["GET"] for r in responses] == [
+            [["i", [str(i)]]] for i in range(500)
+        ]
         assert {r.data["user"] for r in responses} == {"carol"}
 
     @override_settings(MIDDLEWARE=ASYNC_CAPABLE_MIDDLEWARE)
     async def test_awaiting_views_overlap(self) -> None:
         started = time.perf_counter()
-        responses = await asyncio.gather(*(self.client.get("/async/slow/") for _ in range(40)))
+        responses = await asyncio.gather(
+            *(self.client.get("/async/slow/") for _ in range(40))
+        )
         elapsed = time.perf_counter() - started
         assert all(r.status_code == 200 for r in responses)
         # 40 sequential requests would need at least 2 s.
         assert elapsed < 1.0, elapsed
 
-    async def test_a_sync_only_middleware_serialises_requests_as_in_production(self) -> None:
+    async def test_a_sync_only_middleware_serialises_requests_as_in_production(
+        self,
+    ) -> None:
         # Django runs a sync middleware in its one sync thread for the whole
         # inner request, so requests queue behind it. The client shows that.
         started = time.perf_counter()

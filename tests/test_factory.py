@@ -15,7 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from restflow.test import AsyncAPIRequestFactory, AsyncAPISimpleTestCase, force_authenticate
+from restflow.test import (
+    AsyncAPIRequestFactory,
+    AsyncAPISimpleTestCase,
+    force_authenticate,
+)
 from tests.project import views
 
 factory = AsyncAPIRequestFactory()
@@ -26,7 +30,9 @@ class PlainTextRenderer(BaseRenderer):
     format = "txt"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None) -> Any:
+    def render(
+        self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None
+    ) -> Any:
         return str(data)
 
 
@@ -75,11 +81,16 @@ def test_renderer_settings_are_read_when_the_factory_is_created() -> None:
     assert inside.post("/x/", {"a": "1"}).content_type == "application/json"
     with pytest.raises(AssertionError, match="Invalid format 'multipart'"):
         inside.post("/x/", {"a": "1"}, format="multipart")
-    assert AsyncAPIRequestFactory().post("/x/", {"a": "1"}).content_type == "multipart/form-data"
+    assert (
+        AsyncAPIRequestFactory().post("/x/", {"a": "1"}).content_type
+        == "multipart/form-data"
+    )
 
 
 def test_unknown_format_names_the_available_ones() -> None:
-    with pytest.raises(AssertionError, match=r"Invalid format 'xml'.*'json', 'multipart'"):
+    with pytest.raises(
+        AssertionError, match=r"Invalid format 'xml'.*'json', 'multipart'"
+    ):
         factory.post("/x/", {"a": 1}, format="xml")
 
 
@@ -89,7 +100,9 @@ def test_format_and_content_type_together_are_refused() -> None:
 
 
 def test_nested_data_in_multipart_gets_drfs_explanation() -> None:
-    with pytest.raises(AssertionError, match="multipart uploads do not support nested data"):
+    with pytest.raises(
+        AssertionError, match="multipart uploads do not support nested data"
+    ):
         factory.post("/x/", {"a": {"b": 1}}, format="multipart")
 
 
@@ -139,7 +152,9 @@ def test_environ_keys_become_what_asgi_carries() -> None:
 
 
 def test_http_host_drives_get_host() -> None:
-    assert factory.get("/x/", HTTP_HOST="api.example.com").get_host() == "api.example.com"
+    assert (
+        factory.get("/x/", HTTP_HOST="api.example.com").get_host() == "api.example.com"
+    )
 
 
 def test_headers_and_query_params_keywords_work_as_in_django() -> None:
@@ -158,7 +173,9 @@ def test_csrf_checks_are_off_unless_asked_for() -> None:
 
 
 def test_header_without_http_prefix_is_refused_with_the_fix() -> None:
-    with pytest.raises(ValueError, match=r"'AUTHORIZATION'.*write HTTP_AUTHORIZATION=\.\.\."):
+    with pytest.raises(
+        ValueError, match=r"'AUTHORIZATION'.*write HTTP_AUTHORIZATION=\.\.\."
+    ):
         factory.get("/x/", AUTHORIZATION="Token t")
 
 
@@ -189,7 +206,7 @@ def test_wsgi_only_keys_are_refused() -> None:
 
 def test_reading_middleware_attributes_explains_that_none_ran() -> None:
     request = factory.get("/x/")
-    with pytest.raises(AttributeError, match="SessionMiddleware.*runs no middleware"):
+    with pytest.raises(AttributeError, match=r"SessionMiddleware.*runs no middleware"):
         request.session  # noqa: B018
     with pytest.raises(AttributeError, match="AuthenticationMiddleware"):
         request.user  # noqa: B018
@@ -210,21 +227,27 @@ class FactoryViewTests(AsyncAPISimpleTestCase):
     """Factory requests go straight into views of every kind."""
 
     async def test_drf_view(self) -> None:
-        response = await _call(views.EchoView.as_view(), factory.post("/echo/", {"a": 1}, format="json"))
+        response = await _call(
+            views.EchoView.as_view(), factory.post("/echo/", {"a": 1}, format="json")
+        )
         assert response.status_code == 200
         assert response.data["data"] == {"a": 1}
         # No middleware ran: neither stamp is there.
         assert response.data["stamps"] == [None, None]
 
     async def test_function_view(self) -> None:
-        response = await _call(views.echo_function, factory.post("/f/", {"a": 1}, format="json"))
+        response = await _call(
+            views.echo_function, factory.post("/f/", {"a": 1}, format="json")
+        )
         assert response.data["data"] == {"a": 1}
 
     async def test_adrf_async_view(self) -> None:
         response = await views.AsyncEcho.as_view()(factory.get("/a/", {"q": "z"}))
         assert response.data["query"].dict() == {"q": "z"}
 
-    async def test_plain_django_async_view_reading_user_gets_the_middleware_hint(self) -> None:
+    async def test_plain_django_async_view_reading_user_gets_the_middleware_hint(
+        self,
+    ) -> None:
         with pytest.raises(AttributeError, match="AuthenticationMiddleware"):
             await views.django_async_view(factory.get("/d/"))
 

@@ -50,9 +50,21 @@ BODIES: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("json list", lambda: {"data": [1, 2, 3], "format": "json"}),
     ("multipart", lambda: {"data": {"a": "1", "b": ["x", "y"]}, "format": "multipart"}),
     ("multipart file", lambda: {"data": _upload(), "format": "multipart"}),
-    ("raw bytes", lambda: {"data": b"\x00\x01raw", "content_type": "application/x-raw"}),
-    ("raw text", lambda: {"data": "a=1&b=2", "content_type": "application/x-www-form-urlencoded"}),
-    ("dict as json type", lambda: {"data": {"k": "v"}, "content_type": "application/json"}),
+    (
+        "raw bytes",
+        lambda: {"data": b"\x00\x01raw", "content_type": "application/x-raw"},
+    ),
+    (
+        "raw text",
+        lambda: {
+            "data": "a=1&b=2",
+            "content_type": "application/x-www-form-urlencoded",
+        },
+    ),
+    (
+        "dict as json type",
+        lambda: {"data": {"k": "v"}, "content_type": "application/json"},
+    ),
     ("type without data", lambda: {"content_type": "application/json"}),
 ]
 
@@ -115,13 +127,17 @@ def test_defaults_and_csrf_flag_match_drf(enforce: bool) -> None:
     sync = APIRequestFactory(enforce_csrf_checks=enforce, **defaults)
     built = AsyncAPIRequestFactory(enforce_csrf_checks=enforce, **defaults)
     _assert_same(sync.post("/x/", {"a": 1}), built.post("/x/", {"a": 1}))
-    _assert_same(sync.get("/x/", HTTP_USER_AGENT="other"), built.get("/x/", HTTP_USER_AGENT="other"))
+    _assert_same(
+        sync.get("/x/", HTTP_USER_AGENT="other"),
+        built.get("/x/", HTTP_USER_AGENT="other"),
+    )
 
 
 def test_constructor_headers_match_drf() -> None:
     kwargs: dict[str, Any] = {"headers": {"X-Api-Key": "k"}}
     _assert_same(
-        APIRequestFactory(**kwargs).get("/x/"), AsyncAPIRequestFactory(**kwargs).get("/x/")
+        APIRequestFactory(**kwargs).get("/x/"),
+        AsyncAPIRequestFactory(**kwargs).get("/x/"),
     )
 
 

@@ -71,7 +71,10 @@ def jsonable(snap: dict[str, Any]) -> dict[str, Any]:
     }
     if isinstance(snap["data"], dict):
         out["data"] = {
-            k: [(v[0], v[1], v[2].decode("latin-1")) if isinstance(v, tuple) else v for v in vs]
+            k: [
+                (v[0], v[1], v[2].decode("latin-1")) if isinstance(v, tuple) else v
+                for v in vs
+            ]
             if isinstance(vs, list)
             else vs
             for k, vs in snap["data"].items()

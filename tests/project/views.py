@@ -103,7 +103,9 @@ class AsyncEcho(AsyncAPIView):
 
     async def post(self, request: Request) -> Response:
         count = await Product.objects.acount()
-        return Response({"async": True, "data": request.data, "products": count, **_who(request)})
+        return Response(
+            {"async": True, "data": request.data, "products": count, **_who(request)}
+        )
 
 
 class AsyncProductViewSet(AsyncViewSet):

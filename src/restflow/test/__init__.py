@@ -17,11 +17,11 @@ from restflow.test.testcases import (
 
 __all__ = [
     "AsyncAPIClient",
+    "AsyncAPIRequestFactory",
     "AsyncAPISimpleTestCase",
     "AsyncAPITestCase",
     "AsyncAPITestCaseMixin",
     "AsyncAPITransactionTestCase",
-    "AsyncAPIRequestFactory",
     "NotAwaitedError",
     "PendingResponse",
     "force_authenticate",

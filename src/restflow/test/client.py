@@ -44,6 +44,8 @@ class AsyncAPIClient(AsyncClient):
     ``AsyncAPIClient(HTTP_HOST="api.example.com")``.
     """
 
+    handler: ForceAuthAsyncClientHandler
+
     def __init__(
         self,
         enforce_csrf_checks: bool = False,
@@ -101,12 +103,15 @@ class AsyncAPIClient(AsyncClient):
             self.cookies.clear()
 
     def login(self, **credentials: Any) -> bool:
-        """Log in through Django's auth backends (sync code only; see :meth:`alogin`)."""
+        """Log in through the auth backends; sync code only (see :meth:`alogin`)."""
         _refuse_in_event_loop("login(...)", "alogin(...)")
         return super().login(**credentials)
 
     def force_login(self, user: Any, backend: str | None = None) -> None:
-        """Log ``user`` in without a password (sync code only; see :meth:`aforce_login`)."""
+        """Log ``user`` in without a password; sync code only.
+
+        In ``async def`` tests use :meth:`aforce_login`.
+        """
         _refuse_in_event_loop("force_login(user)", "aforce_login(user)")
         super().force_login(user, backend)
 
@@ -224,7 +229,9 @@ class AsyncAPIClient(AsyncClient):
     ) -> PendingResponse[Any]:
         _refuse_cookie_key(extra, f"AsyncAPIClient.{verb}()")
         # Build now, so mistakes in the call raise here, even without await.
-        request = getattr(self._factory, verb)(path, *args, **{**extra, **self._credentials})
+        request = getattr(self._factory, verb)(
+            path, *args, **{**extra, **self._credentials}
+        )
         coroutine = self._dispatch(request)
         if follow:
             coroutine = self._follow(coroutine, verb, path, args, extra)
@@ -258,9 +265,10 @@ class AsyncAPIClient(AsyncClient):
                 raise RedirectCycleError("Too many redirects.", response)
             path = _redirect_target(path, location, extra)
             if response.status_code not in _KEEP_METHOD:
-                # 301, 302 and 303 are re-requested with GET and no body, as
-                # Django's client and browsers do.
+                # 301, 302 and 303 are re-requested with GET and no body (so
+                # no Content-Type either), as Django's client and browsers do.
                 verb, args = "get", ()
+                extra["content_type"] = None
             elif verb in ("get", "head"):
                 args = ()  # the Location's own query string replaces data=
             request = getattr(self._factory, verb)(
@@ -309,4 +317,3 @@ def _refuse_in_event_loop(call: str, async_call: str) -> None:
         f"session and database work it does is not allowed. Use "
         f"`await client.{async_call}` instead."
     )
-

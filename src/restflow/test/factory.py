@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, cast
 
 from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import WSGIRequest
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
@@ -80,6 +81,87 @@ class AsyncAPIRequestFactory(APIRequestFactory):
         )
         super().__init__(enforce_csrf_checks, **defaults)
 
+    # DRF's verbs do the work; these overrides only give them honest types
+    # (they return FactoryRequest, not a WSGI request) and documentation.
+
+    def get(self, path: str, data: Any = None, **extra: Any) -> FactoryRequest:  # type: ignore[override]
+        """Build a GET request; ``data`` becomes the query string."""
+        return cast(FactoryRequest, super().get(path, data, **extra))
+
+    def head(self, path: str, data: Any = None, **extra: Any) -> FactoryRequest:  # type: ignore[override]
+        """Build a HEAD request; ``data`` becomes the query string."""
+        return cast(FactoryRequest, super().head(path, data, **extra))
+
+    def trace(self, path: str, **extra: Any) -> FactoryRequest:  # type: ignore[override]
+        """Build a TRACE request."""
+        return cast(FactoryRequest, super().trace(path, **extra))
+
+    def post(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: Any,
+    ) -> FactoryRequest:
+        """Build a POST request with ``data`` rendered by ``format``, or raw
+        when ``content_type`` is given."""
+        return cast(
+            FactoryRequest, super().post(path, data, format, content_type, **extra)
+        )
+
+    def put(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: Any,
+    ) -> FactoryRequest:
+        """Build a PUT request; the body is encoded as for :meth:`post`."""
+        return cast(
+            FactoryRequest, super().put(path, data, format, content_type, **extra)
+        )
+
+    def patch(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: Any,
+    ) -> FactoryRequest:
+        """Build a PATCH request; the body is encoded as for :meth:`post`."""
+        return cast(
+            FactoryRequest, super().patch(path, data, format, content_type, **extra)
+        )
+
+    def delete(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: Any,
+    ) -> FactoryRequest:
+        """Build a DELETE request, with an optional body as for :meth:`post`."""
+        return cast(
+            FactoryRequest, super().delete(path, data, format, content_type, **extra)
+        )
+
+    def options(  # type: ignore[override]
+        self,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        **extra: Any,
+    ) -> FactoryRequest:
+        """Build an OPTIONS request, with an optional body as for :meth:`post`."""
+        return cast(
+            FactoryRequest, super().options(path, data, format, content_type, **extra)
+        )
+
     def generic(  # type: ignore[override]
         self,
         method: str,
@@ -94,10 +176,9 @@ class AsyncAPIRequestFactory(APIRequestFactory):
             (k for k in extra if k not in ("headers", "query_params")),
             where=f"{type(self).__name__}.{method.lower()}()",
         )
-        request: FactoryRequest = super().generic(
-            method, path, data, content_type, secure, **extra
-        )
-        return request
+        # DRF's stubs say content_type is a str; DRF itself accepts None.
+        request = super().generic(method, path, data, content_type, secure, **extra)  # type: ignore[arg-type]
+        return cast(FactoryRequest, request)
 
     def request(self, **environ: Any) -> FactoryRequest:  # type: ignore[override]
         """Turn a finished WSGI environ into the equivalent ``ASGIRequest``."""
@@ -105,7 +186,7 @@ class AsyncAPIRequestFactory(APIRequestFactory):
             # Django's generic() always sets QUERY_STRING, even to "", which
             # hides the query_params= given to the constructor.
             environ["QUERY_STRING"] = self.defaults.get("QUERY_STRING", "")
-        wsgi_request = super().request(**environ)
+        wsgi_request = cast(WSGIRequest, super().request(**environ))
         body = wsgi_request.environ["wsgi.input"].read()
         request = FactoryRequest(scope_for(wsgi_request), io.BytesIO(body))
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.test.client import AsyncClientHandler
 
 from restflow.test.authentication import force_authenticate
+
+if TYPE_CHECKING:
+    from django.test.client import _ASGIResponse
 
 __all__ = ["ForceAuthAsyncClientHandler"]
 
@@ -39,22 +42,22 @@ class ForceAuthAsyncClientHandler(AsyncClientHandler):
             force_authenticate(request, self._force_user, self._force_token)
         return await super().get_response_async(request)
 
-    async def __call__(self, scope: dict[str, Any]) -> HttpResponseBase:
+    async def __call__(self, scope: dict[str, Any]) -> _ASGIResponse:
         """Handle one request; make sync streaming content async-iterable."""
         response = await super().__call__(scope)
         if isinstance(response, StreamingHttpResponse) and not response.is_async:
-            response.streaming_content = _pull_in_thread(
-                iter(response.streaming_content)
-            )
+            chunks = cast(Iterator[bytes], response.streaming_content)
+            response.streaming_content = _pull_in_thread(chunks)
         return response
 
 
-_EXHAUSTED = object()
-
-
-async def _pull_in_thread(iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
+async def _pull_in_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
     # Each chunk is produced in asgiref's sync thread, like any sync code a
     # view runs, so an iterator that queries the database keeps working.
-    next_chunk = sync_to_async(next, thread_sensitive=True)
-    while (chunk := await next_chunk(iterator, _EXHAUSTED)) is not _EXHAUSTED:
+    next_chunk = sync_to_async(_next_or_none, thread_sensitive=True)
+    while (chunk := await next_chunk(chunks)) is not None:
         yield chunk
+
+
+def _next_or_none(chunks: Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)

@@ -16,7 +16,7 @@ mistake.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.handlers.wsgi import WSGIRequest
@@ -43,6 +43,7 @@ _SCOPE_KEYS = frozenset(
         "wsgi.url_scheme",
     }
 )
+
 
 def check_environ_keys(keys: Iterable[str], *, where: str) -> None:
     """Refuse keyword arguments that cannot become part of an ASGI request.

@@ -53,6 +53,8 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
     base of your own.
     """
 
+    # Django's stubs type ``client`` as the sync Client; here it is async on
+    # purpose, hence the type: ignore[misc] on the bases below.
     client_class = AsyncAPIClient
     async_client_class = AsyncAPIClient
     client: AsyncAPIClient
@@ -102,7 +104,9 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
 
     def __call__(self, result: unittest.TestResult | None = None) -> Any:
         run_test = functools.partial(super().__call__, result)
-        token = _test_connections.set({alias: connections[alias] for alias in connections})
+        token = _test_connections.set(
+            {alias: connections[alias] for alias in connections}
+        )
         try:
             return async_to_sync(_run_in_database_thread)(run_test)
         finally:
@@ -130,13 +134,13 @@ async def _run_in_database_thread(run_test: Callable[[], Any]) -> Any:
     return await sync_to_async(run_test, thread_sensitive=True)()
 
 
-class AsyncAPISimpleTestCase(AsyncAPITestCaseMixin, SimpleTestCase):
+class AsyncAPISimpleTestCase(AsyncAPITestCaseMixin, SimpleTestCase):  # type: ignore[misc]
     """For tests that need no database: health checks, schemas, pure view
     logic. A query raises Django's ``DatabaseOperationForbidden``.
     """
 
 
-class AsyncAPITransactionTestCase(AsyncAPITestCaseMixin, TransactionTestCase):
+class AsyncAPITransactionTestCase(AsyncAPITestCaseMixin, TransactionTestCase):  # type: ignore[misc]
     """For tests that need real commits.
 
     Each test commits for real and the tables are flushed afterwards, so
@@ -147,7 +151,7 @@ class AsyncAPITransactionTestCase(AsyncAPITestCaseMixin, TransactionTestCase):
     """
 
 
-class AsyncAPITestCase(AsyncAPITestCaseMixin, TestCase):
+class AsyncAPITestCase(AsyncAPITestCaseMixin, TestCase):  # type: ignore[misc]
     """The default for database tests: each test runs in a transaction that
     is rolled back at its end.
 
