@@ -53,6 +53,19 @@ class VerbTests(AsyncAPISimpleTestCase):
         assert response.status_code == 200
         assert response.content == b""
 
+    async def test_generic_sends_any_method_with_a_raw_body(self) -> None:
+        response = await self.client.generic(
+            "PATCH", "/echo/", b'{"a": 1}', "application/json", HTTP_X_TRACE="g"
+        )
+        assert response.data["method"] == "PATCH"
+        assert response.data["data"] == {"a": 1}
+        assert response.data["headers"]["HTTP_X_TRACE"] == "g"
+
+    async def test_generic_follows_redirects(self) -> None:
+        response = await self.client.generic("POST", "/redirect/307/", follow=True)
+        assert response.data["method"] == "POST"
+        assert response.redirect_chain == [("/echo/", 307)]
+
     async def test_trace(self) -> None:
         response = await self.client.trace("/echo/")
         assert response.status_code == 405  # DRF views do not allow TRACE
@@ -180,6 +193,23 @@ class ForgottenAwaitTests(AsyncAPISimpleTestCase):
         task = asyncio.create_task(self.client.delete("/echo/"))
         assert (await task).data["method"] == "DELETE"
 
+    async def test_cancelling_a_task_cancels_the_request(self) -> None:
+        task = asyncio.create_task(self.client.get("/async/slow/"))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    def test_repr_and_close(self) -> None:
+        pending = self.client.get("/echo/")
+        assert (
+            repr(pending) == "<PendingResponse client.get('/echo/'): not awaited yet>"
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pending.close()  # closing on purpose is not "forgetting"
+            del pending
+
     async def test_never_awaiting_warns_with_the_call(self) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -250,6 +280,28 @@ class RedirectTests(AsyncAPISimpleTestCase):
         ) as caught:
             await self.client.get("/redirect/loop/", follow=True)
         assert caught.value.last_response.status_code == 302
+
+    async def test_endless_chain_gives_up_after_twenty(self) -> None:
+        with pytest.raises(RedirectCycleError, match="Too many redirects") as caught:
+            await self.client.get("/redirect/forever/0/", follow=True)
+        assert len(caught.value.last_response.redirect_chain) == 21
+
+    async def test_307_get_uses_the_query_of_the_location(self) -> None:
+        response = await self.client.get(
+            "/redirect/307/", {"to": "/echo/?page=2"}, follow=True
+        )
+        assert response.json()["GET"] == [["page", ["2"]]]
+
+    async def test_absolute_http_location_without_port(self) -> None:
+        response = await self.client.get(
+            "/redirect/302/",
+            {"to": "http://other.example/echo/"},
+            follow=True,
+            secure=True,
+        )
+        assert response.data["host"] == "other.example"
+        assert response.data["scheme"] == "http"
+        assert response.json()["server"] == ["other.example", "80"]
 
     async def test_djangos_own_async_client_cannot_follow_a_307(self) -> None:
         """Why restflow follows redirects itself (Django 5.2 to 6.1)."""

@@ -21,6 +21,7 @@ urlpatterns = [
     path("stream/sync/", views.stream_sync),
     path("stream/async/", views.stream_async),
     path("redirect/loop/", views.redirect_loop),
+    path("redirect/forever/<int:step>/", views.redirect_forever),
     path("redirect/<int:status>/", views.redirect_to),
     path("raises/", views.raises),
     path("commit-aware/", views.CommitAwareCreate.as_view()),

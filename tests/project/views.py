@@ -205,3 +205,8 @@ class CsrfGuarded(APIView):
 
     def post(self, request: Request) -> Response:
         return Response(_who(request))
+
+
+def redirect_forever(request: HttpRequest, step: int) -> HttpResponse:
+    """Each step redirects to the next one: a chain without a loop."""
+    return HttpResponseRedirect(f"/redirect/forever/{step + 1}/")

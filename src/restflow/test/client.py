@@ -224,18 +224,40 @@ class AsyncAPIClient(AsyncClient):
             "options", path, data, format, content_type, follow=follow, **extra
         )
 
+    def generic(  # type: ignore[override]
+        self,
+        method: str,
+        path: str,
+        data: Any = "",
+        content_type: str | None = "application/octet-stream",
+        secure: bool = False,
+        *,
+        follow: bool = False,
+        **extra: Any,
+    ) -> PendingResponse[Any]:
+        """Send a request with any method and a raw body, as Django's does."""
+        return self._send(
+            "generic", path, method, data, content_type, secure, follow=follow, **extra
+        )
+
     def _send(
         self, verb: str, path: str, *args: Any, follow: bool, **extra: Any
     ) -> PendingResponse[Any]:
         _refuse_cookie_key(extra, f"AsyncAPIClient.{verb}()")
         # Build now, so mistakes in the call raise here, even without await.
-        request = getattr(self._factory, verb)(
-            path, *args, **{**extra, **self._credentials}
-        )
-        coroutine = self._dispatch(request)
+        coroutine = self._dispatch(self._build(verb, path, args, extra))
         if follow:
             coroutine = self._follow(coroutine, verb, path, args, extra)
         return PendingResponse(coroutine, f"client.{verb}({path!r})")
+
+    def _build(
+        self, verb: str, path: str, args: tuple[Any, ...], extra: dict[str, Any]
+    ) -> FactoryRequest:
+        extra = {**extra, **self._credentials}
+        if verb == "generic":  # args starts with the method, which comes first
+            return self._factory.generic(args[0], path, *args[1:], **extra)
+        request: FactoryRequest = getattr(self._factory, verb)(path, *args, **extra)
+        return request
 
     async def _dispatch(self, request: FactoryRequest) -> HttpResponseBase:
         # AsyncClient.request() adds the client's cookie jar to the scope.
@@ -271,10 +293,7 @@ class AsyncAPIClient(AsyncClient):
                 extra["content_type"] = None
             elif verb in ("get", "head"):
                 args = ()  # the Location's own query string replaces data=
-            request = getattr(self._factory, verb)(
-                path, *args, **{**extra, **self._credentials}
-            )
-            response = await self._dispatch(request)
+            response = await self._dispatch(self._build(verb, path, args, extra))
         response.redirect_chain = chain  # type: ignore[attr-defined]
         return response
 

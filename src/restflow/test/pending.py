@@ -53,6 +53,7 @@ class PendingResponse(Coroutine[Any, Any, _T]):
 
     def close(self) -> None:
         """Close the underlying coroutine (part of the coroutine protocol)."""
+        self._used = True
         self._coroutine.close()
 
     def __repr__(self) -> str:
