@@ -87,7 +87,11 @@ def database_from_url(url: str) -> dict[str, Any]:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        "TEST": {"NAME": f"test_{name}"},
+        # Subprocess runs started by the suite add a suffix, so they do not
+        # collide with the test database of the run that started them.
+        "TEST": {
+            "NAME": f"test_{name}{os.environ.get('RESTFLOW_TEST_DATABASE_SUFFIX', '')}"
+        },
     }
 
 
