@@ -24,6 +24,7 @@ urlpatterns = [
     path("redirect/forever/<int:step>/", views.redirect_forever),
     path("redirect/<int:status>/", views.redirect_to),
     path("raises/", views.raises),
+    path("async/raises/", views.raises_after_a_while),
     path("commit-aware/", views.CommitAwareCreate.as_view()),
     path("csrf-guarded/", views.CsrfGuarded.as_view()),
     path("api/", include(router.urls)),

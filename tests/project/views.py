@@ -210,3 +210,8 @@ class CsrfGuarded(APIView):
 def redirect_forever(request: HttpRequest, step: int) -> HttpResponse:
     """Each step redirects to the next one: a chain without a loop."""
     return HttpResponseRedirect(f"/redirect/forever/{step + 1}/")
+
+
+async def raises_after_a_while(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(0.05)
+    raise ZeroDivisionError("the async view failed on purpose")

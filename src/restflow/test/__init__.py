@@ -2,18 +2,40 @@
 
 The public surface mirrors :mod:`rest_framework.test`, but every request
 travels the ASGI path that production uses.
+
+The names are imported on first use. Importing them reads Django's settings,
+and pytest imports ``restflow.test.plugin`` - and with it this package -
+before pytest-django has configured the settings.
 """
 
-from restflow.test.authentication import force_authenticate
-from restflow.test.client import AsyncAPIClient
-from restflow.test.factory import AsyncAPIRequestFactory
-from restflow.test.pending import NotAwaitedError, PendingResponse
-from restflow.test.testcases import (
-    AsyncAPISimpleTestCase,
-    AsyncAPITestCase,
-    AsyncAPITestCaseMixin,
-    AsyncAPITransactionTestCase,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from restflow.test.authentication import force_authenticate
+    from restflow.test.client import AsyncAPIClient
+    from restflow.test.factory import AsyncAPIRequestFactory
+    from restflow.test.pending import NotAwaitedError, PendingResponse
+    from restflow.test.testcases import (
+        AsyncAPISimpleTestCase,
+        AsyncAPITestCase,
+        AsyncAPITestCaseMixin,
+        AsyncAPITransactionTestCase,
+    )
+
+_HOMES = {
+    "AsyncAPIClient": "restflow.test.client",
+    "AsyncAPIRequestFactory": "restflow.test.factory",
+    "AsyncAPISimpleTestCase": "restflow.test.testcases",
+    "AsyncAPITestCase": "restflow.test.testcases",
+    "AsyncAPITestCaseMixin": "restflow.test.testcases",
+    "AsyncAPITransactionTestCase": "restflow.test.testcases",
+    "NotAwaitedError": "restflow.test.pending",
+    "PendingResponse": "restflow.test.pending",
+    "force_authenticate": "restflow.test.authentication",
+}
 
 __all__ = [
     "AsyncAPIClient",
@@ -26,3 +48,16 @@ __all__ = [
     "PendingResponse",
     "force_authenticate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sys
+import weakref
 from collections.abc import Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -62,6 +64,9 @@ class AsyncAPIClient(AsyncClient):
             enforce_csrf_checks, headers=headers, query_params=query_params, **defaults
         )
         self._credentials: dict[str, Any] = {}
+        self._view_errors: weakref.WeakKeyDictionary[Any, Any] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- authentication ----------------------------------------------------
 
@@ -128,6 +133,33 @@ class AsyncAPIClient(AsyncClient):
         """Log out: end the session and drop credentials and forced authentication."""
         self._forget_identity()
         await super().alogout()
+
+    # -- errors raised by views -------------------------------------------
+
+    def store_exc_info(self, **kwargs: Any) -> None:
+        """Remember the exception a view raised, for the request that raised it.
+
+        Django keeps a single ``exc_info`` per client, so when requests run
+        concurrently one request could re-raise another's error. Keying it by
+        request keeps each error with its own response.
+        """
+        request = kwargs.get("request")
+        if request is None:
+            super().store_exc_info(**kwargs)
+        else:
+            self._view_errors[request] = sys.exc_info()
+
+    def check_exception(self, response: HttpResponseBase) -> None:  # type: ignore[override]
+        """Re-raise the error of the view behind ``response``, if it raised one
+        (unless the client was made with ``raise_request_exception=False``)."""
+        request = getattr(response, "asgi_request", None)
+        error = self._view_errors.pop(request, None) if request is not None else None
+        if error is None:
+            super().check_exception(response)
+            return
+        response.exc_info = error  # type: ignore[attr-defined]
+        if self.raise_request_exception:
+            raise error[1]
 
     def _forget_identity(self) -> None:
         self._credentials = {}
