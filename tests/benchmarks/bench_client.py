@@ -2,7 +2,8 @@
 
 Run from the repository root::
 
-    python tests/benchmarks/bench_client.py [--rounds 9] [--requests 400] [--chart perf.png]
+    python tests/benchmarks/bench_client.py [--rounds 9] [--requests 400]
+    python tests/benchmarks/bench_client.py --chart docs/img/performance.png
 
 Every path sends the same JSON body to the same DRF view, in one process,
 round after round, interleaved so that drift in machine speed hits them all

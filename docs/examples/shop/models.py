@@ -1,3 +1,5 @@
+"""The shop's data: products (with an optional photo) and orders."""
+
 from django.conf import settings
 from django.db import models
 
@@ -6,6 +8,7 @@ class Product(models.Model):
     name = models.CharField(max_length=100)
     price = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    photo = models.FileField(upload_to="products/", blank=True)
 
     class Meta:
         app_label = "shop"

@@ -14,6 +14,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "shop",
+    # Add "restflow.caching" here to cache responses (see docs/caching.md).
 ]
 
 MIDDLEWARE = [
@@ -23,15 +24,30 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 
+# SQLite in memory: the suite needs no database server.
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# Uploaded photos are kept in memory, so the tests leave no files behind.
+STORAGES = {"default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+
+# The sample prints the mail it sends. Django 6.1 configures mail with
+# MAILERS; older versions ignore it. In tests, Django's test set-up (which
+# pytest-django runs too) swaps in an in-memory backend whatever is set
+# here, and sent mail lands in django.core.mail.outbox.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = "shop@example.com"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    # Test requests send JSON unless a test asks for another format.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# A fast hasher: the tests create users, and the default one is slow on purpose.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,16 +1,37 @@
-"""The shop's API: a sync view set, async adrf views and a CSV export."""
+"""The shop's API.
+
+Products are served by an ordinary sync DRF view set; orders and users by
+async adrf views. There is also a streamed CSV export, two redirects and a
+health check, so that the tests can show every part of restflow.test.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 from adrf.views import APIView as AsyncAPIView
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import (
+    HttpRequest,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import aget_object_or_404
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shop.models import Order, Product
+
+# -- products: a sync ModelViewSet ---------------------------------------------
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -19,15 +40,61 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "price", "is_active"]
 
 
+class PhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["photo"]
+        extra_kwargs = {"photo": {"allow_empty_file": False, "required": True}}
+
+
 class ProductViewSet(viewsets.ModelViewSet):
-    """Products, served by an ordinary sync DRF view set."""
+    """Active products. Anyone may read; signed-in users may write."""
+
+    # The product list is the shop's cacheable read: restflow.caching's
+    # cache_response goes on list() (see docs/caching.md).
 
     queryset = Product.objects.filter(is_active=True)
     serializer_class = ProductSerializer
 
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def photo(self, request: Request, pk: str | None = None) -> Response:
+        """Attach a photo, sent as a multipart/form-data upload."""
+        serializer = PhotoSerializer(self.get_object(), data=request.data)
+        serializer.is_valid(raise_exception=True)
+        product = serializer.save()
+        return Response({"photo": product.photo.name, "size": product.photo.size})
+
+
+# -- orders: an async adrf view with a side effect after commit -----------------
+
+
+# --8<-- [start:place-order]
+def place_order(customer: User, product: Product, quantity: int) -> Order:
+    """Save an order, and e-mail the customer once it is committed.
+
+    If the transaction is rolled back, no e-mail is sent: that is what
+    transaction.on_commit is for, and what the tests have to account for.
+    """
+    with transaction.atomic():
+        order = Order.objects.create(
+            customer=customer, product=product, quantity=quantity
+        )
+        transaction.on_commit(lambda: send_confirmation(order))
+    return order
+
+
+def send_confirmation(order: Order) -> None:
+    send_mail(
+        subject=f"Order {order.pk} confirmed",
+        message=f"{order.quantity} x {order.product.name}",
+        from_email=None,
+        recipient_list=[order.customer.email],
+    )
+    # --8<-- [end:place-order]
+
 
 class OrderList(AsyncAPIView):
-    """The signed-in customer's orders, from an async adrf view."""
+    """The signed-in customer's orders."""
 
     permission_classes = [permissions.IsAuthenticated]
 
@@ -38,11 +105,52 @@ class OrderList(AsyncAPIView):
         )
 
     async def post(self, request: Request) -> Response:
-        product = await Product.objects.aget(pk=request.data["product"])
-        order = await Order.objects.acreate(
-            customer=request.user, product=product, quantity=request.data.get("quantity", 1)
-        )
+        product = await aget_object_or_404(Product, pk=request.data.get("product"))
+        quantity = int(request.data.get("quantity", 1))
+        order = await sync_to_async(place_order)(request.user, product, quantity)
         return Response({"id": order.pk}, status=201)
+
+
+# -- users: async adrf views ------------------------------------------------------
+
+
+class SignUp(AsyncAPIView):
+    """Create an account; the answer carries an API token for it."""
+
+    permission_classes = [permissions.AllowAny]
+
+    async def post(self, request: Request) -> Response:
+        username = request.data.get("username", "")
+        password = request.data.get("password", "")
+        if not username or not password:
+            return Response({"detail": "username and password are required"}, 400)
+        if await User.objects.filter(username=username).aexists():
+            return Response({"detail": "that username is taken"}, 400)
+        user = await User.objects.acreate_user(
+            username, email=request.data.get("email", ""), password=password
+        )
+        token = await Token.objects.acreate(user=user)
+        return Response({"username": username, "token": token.key}, status=201)
+
+
+class Me(AsyncAPIView):
+    """Who the request is authenticated as, and how they authenticated."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    async def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "username": request.user.username,
+                "authenticated_by": type(request.successful_authenticator).__name__
+                if request.successful_authenticator
+                else None,
+                "orders": await Order.objects.filter(customer=request.user).acount(),
+            }
+        )
+
+
+# -- plain Django views -------------------------------------------------------------
 
 
 async def export_products(request: HttpRequest) -> StreamingHttpResponse:
@@ -57,5 +165,15 @@ async def export_products(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def old_catalogue(request: HttpRequest) -> HttpResponseRedirect:
-    """The catalogue moved; old links are redirected."""
+    """The catalogue moved; old links get a 302 to the products API."""
     return HttpResponseRedirect("/api/products/")
+
+
+def old_orders(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """The first version of the orders API; a 308 keeps the method and body."""
+    return HttpResponsePermanentRedirect("/api/orders/", preserve_request=True)
+
+
+async def health(request: HttpRequest) -> JsonResponse:
+    """For load balancers: answers without touching the database."""
+    return JsonResponse({"status": "ok"})

@@ -1,40 +1,62 @@
-"""Order views tested directly with the factory, and through the client."""
+"""Order views called directly: AsyncAPIRequestFactory and force_authenticate."""
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
 
 from restflow.test import AsyncAPIRequestFactory, AsyncAPITestCase, force_authenticate
 from shop.models import Order, Product
-from shop.views import OrderList
+from shop.views import OrderList, ProductViewSet
 
 
-class OrderTests(AsyncAPITestCase):
-    async def asyncSetUp(self):
-        self.khan = await User.objects.acreate_user("khan", password="hunter2")
-        self.phone = await Product.objects.acreate(name="Phone", price=499)
+class OrderViewTests(AsyncAPITestCase):
+    @classmethod
+    async def asetUpTestData(cls):
+        cls.khan = await User.objects.acreate_user("khan", "khan@example.com")
+        cls.phone = await Product.objects.acreate(name="Phone", price=499)
 
-    async def test_factory_and_force_authenticate(self):
+    def setUp(self):
+        self.factory = AsyncAPIRequestFactory()
+
+    # --8<-- [start:factory]
+    async def test_list_orders(self):
         await Order.objects.acreate(customer=self.khan, product=self.phone, quantity=2)
-        factory = AsyncAPIRequestFactory()
-        request = factory.get("/api/orders/")
+        request = self.factory.get("/api/orders/")
         force_authenticate(request, user=self.khan)
 
         response = await OrderList.as_view()(request)
 
         self.assertEqual(response.data, [{"product": "Phone", "quantity": 2}])
+        # --8<-- [end:factory]
 
-    async def test_token_in_the_authorization_header(self):
-        token = await Token.objects.acreate(user=self.khan)
-        self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    # --8<-- [start:factory-post]
+    async def test_place_an_order(self):
+        request = self.factory.post(
+            "/api/orders/", {"product": self.phone.pk, "quantity": 3}, format="json"
+        )
+        force_authenticate(request, user=self.khan)
 
-        response = await self.client.post("/api/orders/", {"product": self.phone.pk})
+        response = await OrderList.as_view()(request)
 
         self.assertEqual(response.status_code, 201)
-        self.assertEqual(await Order.objects.filter(customer=self.khan).acount(), 1)
+        order = await Order.objects.aget(pk=response.data["id"])
+        self.assertEqual(order.quantity, 3)
+        # --8<-- [end:factory-post]
 
-    async def test_session_login(self):
-        await self.client.alogin(username="khan", password="hunter2")
-        response = await self.client.get("/api/orders/")
-        self.assertEqual(response.data, [])
-        await self.client.alogout()
-        self.assertEqual((await self.client.get("/api/orders/")).status_code, 403)
+    # --8<-- [start:factory-anonymous]
+    async def test_anonymous_requests_are_refused(self):
+        # No force_authenticate, and no middleware to log anyone in.
+        response = await OrderList.as_view()(self.factory.get("/api/orders/"))
+        self.assertEqual(response.status_code, 403)
+        # --8<-- [end:factory-anonymous]
+
+    # --8<-- [start:factory-sync-view]
+    async def test_a_sync_view_set(self):
+        retrieve = ProductViewSet.as_view({"get": "retrieve"})
+        request = self.factory.get(f"/api/products/{self.phone.pk}/")
+
+        # A sync view queries the database, which an async test may only do
+        # through sync_to_async.
+        response = await sync_to_async(retrieve)(request, pk=self.phone.pk)
+
+        self.assertEqual(response.data["name"], "Phone")
+        # --8<-- [end:factory-sync-view]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from restflow.test.authentication import force_authenticate
     from restflow.test.client import AsyncAPIClient
     from restflow.test.factory import AsyncAPIRequestFactory
+    from restflow.test.liveserver import AsyncAPILiveServerTestCase
     from restflow.test.pending import NotAwaitedError, PendingResponse
     from restflow.test.testcases import (
         AsyncAPISimpleTestCase,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "AsyncAPIClient": "restflow.test.client",
+    "AsyncAPILiveServerTestCase": "restflow.test.liveserver",
     "AsyncAPIRequestFactory": "restflow.test.factory",
     "AsyncAPISimpleTestCase": "restflow.test.testcases",
     "AsyncAPITestCase": "restflow.test.testcases",
@@ -39,6 +41,7 @@ _HOMES = {
 
 __all__ = [
     "AsyncAPIClient",
+    "AsyncAPILiveServerTestCase",
     "AsyncAPIRequestFactory",
     "AsyncAPISimpleTestCase",
     "AsyncAPITestCase",

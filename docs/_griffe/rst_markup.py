@@ -1,0 +1,109 @@
+"""A griffe extension: render restflow's reST-flavoured docstrings as Markdown.
+
+restflow's docstrings use a little reStructuredText, which reads well in an
+editor and in ``help()``: cross-reference roles such as
+``:class:`~restflow.test.AsyncAPIClient``` and literal blocks introduced by
+``::``. mkdocstrings expects Markdown, so before the API reference is built
+this extension rewrites
+
+* a role that names one of restflow's public objects (or a member of one)
+  into a link to its entry in the API reference;
+* any other role (Django, DRF, a private helper) into inline code;
+* a paragraph ending in ``::`` followed by an indented block into a sentence
+  ending in ``:`` and a fenced Python code block.
+
+Double backquotes need nothing: ````code```` is already a Markdown code span.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+import griffe
+
+_ROLE = re.compile(r":(?:class|meth|func|mod|attr|exc|data|obj):`(~?)([^`]+)`")
+
+#: The public names that docs/reference.md documents, by where it lists them.
+_PUBLIC = {
+    name: f"{package}.{name}"
+    for package, names in {
+        "restflow.test": [
+            "AsyncAPIClient",
+            "AsyncAPILiveServerTestCase",
+            "AsyncAPIRequestFactory",
+            "AsyncAPISimpleTestCase",
+            "AsyncAPITestCase",
+            "AsyncAPITestCaseMixin",
+            "AsyncAPITransactionTestCase",
+            "NotAwaitedError",
+            "PendingResponse",
+            "force_authenticate",
+        ],
+        "restflow.caching": [
+            "CachedResponseMixin",
+            "ainvalidate_model",
+            "ainvalidate_views",
+            "cache_response",
+            "invalidate_model",
+            "invalidate_views",
+        ],
+    }.items()
+    for name in names
+}
+
+
+def _reference_id(target: str) -> str | None:
+    """The reference entry for ``target``, or None if it has none."""
+    parts = target.split(".")
+    if not target.startswith("restflow.") and len(parts) <= 2:
+        parts = ["", *parts]  # a bare name, or Class.member
+    for i, part in enumerate(parts):
+        if part in _PUBLIC and (i == 0 or parts[0] in ("", "restflow")):
+            members = parts[i + 1 :]
+            if len(members) <= 1:
+                return ".".join([_PUBLIC[part], *members])
+    return None
+
+
+def _role(match: re.Match[str]) -> str:
+    short, target = match.group(1) == "~", match.group(2).strip()
+    shown = target.rsplit(".", 1)[-1] if short else target
+    identifier = _reference_id(target)
+    return f"[`{shown}`][{identifier}]" if identifier else f"`{shown}`"
+
+
+def _literal_blocks(text: str) -> str:
+    lines, out, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line = lines[i]
+        opens_block = line.rstrip().endswith("::") and i + 2 < len(lines)
+        if opens_block and not lines[i + 1].strip() and lines[i + 2][:1] == " ":
+            j = i + 2
+            while j < len(lines) and (not lines[j].strip() or lines[j][:1] == " "):
+                j += 1
+            code = textwrap.dedent("\n".join(lines[i + 2 : j])).strip("\n")
+            sentence = line.rstrip()[:-2].rstrip()
+            out += [
+                sentence + ":" if sentence else "",
+                "",
+                "```python",
+                code,
+                "```",
+                "",
+            ]
+            i = j
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
+
+
+class RstMarkup(griffe.Extension):
+    """Rewrite each docstring once, as its object is loaded."""
+
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        if obj.docstring is not None:
+            value = _ROLE.sub(_role, obj.docstring.value)
+            obj.docstring.value = _literal_blocks(value)

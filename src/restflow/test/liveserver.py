@@ -1,0 +1,356 @@
+"""``AsyncAPILiveServerTestCase``: the project's ASGI application on a real
+socket, for clients outside the test process's request machinery.
+
+Django's :class:`~django.test.LiveServerTestCase` serves WSGI from a thread of
+the test process. This is the same arrangement for ASGI: the class starts
+Daphne or uvicorn in a background thread before its first test, and stops
+it after its last. Being in the same process is what lets the server see the
+test's data - for in-memory SQLite it uses the test's very connection, as
+Django's live server does - and makes a view's traceback land in the test's
+output.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.apps import apps
+from django.conf import settings
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.test.testcases import LiveServerTestCase, LiveServerThread
+from django.utils.functional import classproperty
+from django.utils.module_loading import import_string
+
+from restflow.test.asgi_servers import (
+    ASGIApp,
+    BackgroundServer,
+    LiveServerError,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    choose_server,
+    listen,
+    load_server,
+)
+from restflow.test.testcases import AsyncAPITestCaseMixin
+
+__all__ = ["ASGILiveServerThread", "AsyncAPILiveServerTestCase", "LiveServerError"]
+
+logger = logging.getLogger(__name__)
+
+#: The live application handling the current request, if any: lets the
+#: error echo pick out the records a live server's requests produce.
+_serving: contextvars.ContextVar[_LiveApplication | None] = contextvars.ContextVar(
+    "restflow_live_request", default=None
+)
+
+
+class _LiveApplication:
+    """The project's application, as the live server runs it.
+
+    Each request's sync code (views, and the ORM calls of async views) runs
+    in a thread of its own. This wrapper gives that thread the connections
+    the test shares with the server (in-memory SQLite), and closes every
+    other connection the thread opened before the thread ends - otherwise
+    PostgreSQL would still count them when the test database is flushed or
+    dropped. An exception that escapes the application is logged and, if no
+    response has started, answered with a 500.
+    """
+
+    def __init__(
+        self, application: ASGIApp, shared_connections: dict[str, BaseDatabaseWrapper]
+    ) -> None:
+        self.application = application
+        self.shared_connections = shared_connections
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.application(scope, receive, send)
+            return
+        response_started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        token = _serving.set(self)
+        try:
+            # The outermost ThreadSensitiveContext decides the thread; Django's
+            # handler enters one too, which then changes nothing.
+            async with ThreadSensitiveContext():
+                await sync_to_async(self._share_connections)()
+                try:
+                    await self.application(scope, receive, watched_send)
+                finally:
+                    await sync_to_async(self._close_own_connections)()
+        except Exception:
+            logger.exception(
+                "Exception in the live server's application (%s %s)",
+                scope.get("method", scope["type"]),
+                scope.get("path", ""),
+            )
+            if scope["type"] != "http" or response_started:
+                raise
+            await _send_500(send)
+        finally:
+            _serving.reset(token)
+
+    def _share_connections(self) -> None:
+        for alias, connection in self.shared_connections.items():
+            connections[alias] = connection
+
+    def _close_own_connections(self) -> None:
+        for connection in connections.all(initialized_only=True):
+            if connection.alias not in self.shared_connections:
+                connection.close()
+
+
+async def _send_500(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send(
+        {
+            "type": "http.response.body",
+            "body": b"Internal Server Error: the traceback is in the test output.",
+        }
+    )
+
+
+class _ErrorEcho(logging.Handler):
+    """Copies the errors of a live server's requests to ``sys.stderr``.
+
+    Django reports a failing view on the ``django.request`` logger, whose
+    default handlers print nothing while ``DEBUG`` is off - and tests run
+    with ``DEBUG`` off. Without this, a live-server test would see a bare 500
+    and no traceback. The stream is looked up per record, so output captured
+    by the test runner (pytest's capture, ``--buffer``) is captured here too.
+    """
+
+    def __init__(self, application: _LiveApplication, label: str) -> None:
+        super().__init__(logging.ERROR)
+        self.application = application
+        self.setFormatter(logging.Formatter(f"[{label}] %(name)s: %(message)s"))
+        self.addFilter(lambda record: _serving.get() is self.application)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+#: Loggers whose errors the echo repeats: Django's, for failing views, and
+#: this module's, for exceptions that escape the application.
+_ECHOED_LOGGERS = ("django.request", __name__)
+
+
+class ASGILiveServerThread(LiveServerThread):
+    """Django's live-server thread, serving ASGI through Daphne or uvicorn.
+
+    Keeps Django's interface - ``host``, ``port`` (the bound one once
+    started), ``is_ready``, ``error``, ``terminate()`` - so
+    :class:`~django.test.LiveServerTestCase` drives it unchanged. The thread
+    owns the server's life: the server starts when the thread starts and is
+    gone, socket, connections and all, when the thread ends.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        static_handler: Any,
+        connections_override: dict[str, BaseDatabaseWrapper] | None = None,
+        port: int = 0,
+        *,
+        asgi_server: str | None = None,
+        get_application: Callable[[], ASGIApp] | None = None,
+        timeout: float = 10.0,
+        echo_errors: bool = True,
+    ) -> None:
+        super().__init__(host, static_handler, connections_override, port)
+        self.daemon = True
+        #: The server asked for; ``None`` lets :func:`choose_server` decide.
+        self.asgi_server = asgi_server
+        #: The server chosen, once the thread runs: ``"daphne"`` or ``"uvicorn"``.
+        self.server_name: str | None = None
+        self.get_application = get_application or _project_application
+        self.timeout = timeout
+        self.echo_errors = echo_errors
+        self.server: BackgroundServer | None = None
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def start(self) -> None:
+        """Start the thread; return once the server answers requests, has
+        failed (see ``error``), or has not started within ``timeout``."""
+        super().start()
+        if not self.is_ready.wait(self.timeout):
+            self.error = LiveServerError(  # type: ignore[assignment]
+                f"The live server did not start within {self.timeout} s."
+            )
+            self.is_ready.set()
+
+    def run(self) -> None:
+        # A fresh context: nothing bound to the thread that started the server
+        # (asgiref's executor for a running test, for one) may leak into it.
+        contextvars.Context().run(self._run)
+
+    def _run(self) -> None:
+        echo: _ErrorEcho | None = None
+        try:
+            self.server_name = choose_server(self.asgi_server)
+            server_class = load_server(self.server_name)
+            application = _LiveApplication(
+                self._wrap_static(self.get_application()),
+                self.connections_override or {},
+            )
+            sock = listen(self.host, self.port)
+            self.port = sock.getsockname()[1]
+            if self.echo_errors:
+                echo = _ErrorEcho(application, f"{self.server_name} live server")
+                for name in _ECHOED_LOGGERS:
+                    logging.getLogger(name).addHandler(echo)
+            with self._lock:
+                self.server = server_class(application, sock, timeout=self.timeout)
+                if self._stopping:
+                    self.server.stop()
+            self.server.serve(ready=self.is_ready.set)
+        except (Exception, SystemExit) as exc:  # uvicorn calls sys.exit() on failure
+            if self.is_ready.is_set():
+                logger.exception("The live server stopped unexpectedly")
+            else:
+                self.error = _as_start_error(exc, self.server_name)  # type: ignore[assignment]
+        finally:
+            self.is_ready.set()
+            if echo is not None:
+                for name in _ECHOED_LOGGERS:
+                    logging.getLogger(name).removeHandler(echo)
+
+    def _wrap_static(self, application: ASGIApp) -> ASGIApp:
+        if self.static_handler is None:
+            return application
+        if not apps.is_installed("django.contrib.staticfiles"):
+            return application
+        # Django types the attribute for its WSGI handlers; here it wraps ASGI.
+        static_handler = cast(Callable[[ASGIApp], ASGIApp], self.static_handler)
+        return static_handler(application)
+
+    def terminate(self) -> None:
+        """Stop the server and wait for the thread to end (up to ``timeout``)."""
+        with self._lock:
+            self._stopping = True
+            server = self.server
+        if server is not None:
+            server.stop()
+        if self.ident is not None:
+            self.join(self.timeout)
+            if self.is_alive():
+                raise LiveServerError(
+                    f"The {self.server_name} live server did not stop within "
+                    f"{self.timeout} s."
+                )
+
+
+def _as_start_error(exc: BaseException, server_name: str | None) -> Exception:
+    if isinstance(exc, Exception) and not isinstance(exc, OSError):
+        return exc  # already says what went wrong (ImproperlyConfigured, ...)
+    error = LiveServerError(f"The {server_name} live server failed to start: {exc!r}")
+    error.__cause__ = exc
+    return error
+
+
+def _project_application() -> ASGIApp:
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    return cast(ASGIApp, import_string(path) if path else ASGIHandler())
+
+
+class AsyncAPILiveServerTestCase(AsyncAPITestCaseMixin, LiveServerTestCase):  # type: ignore[misc]
+    """A :class:`~django.test.LiveServerTestCase` whose server speaks ASGI.
+
+    Before the first test of the class, the project's ASGI application
+    (``settings.ASGI_APPLICATION``, else Django's ``ASGIHandler``) starts on
+    Daphne or uvicorn in a background thread; ``self.live_server_url`` is its
+    address, for ``httpx.AsyncClient``, a browser or any other outside
+    client. Like Django's live server it is a ``TransactionTestCase``: what
+    the test writes is committed, so the server sees it, and the tables are
+    flushed after each test. With in-memory SQLite the server uses the test's
+    own connection.
+
+    ``self.client`` is still an in-process
+    :class:`~restflow.test.AsyncAPIClient`, and the async hooks
+    (``asyncSetUp``, ``asyncTearDown``, ``addAsyncCleanup``) work as in the
+    other bases.
+    """
+
+    server_thread_class = ASGILiveServerThread
+    server_thread: ASGILiveServerThread
+
+    #: Wraps the application to serve static files, applied when
+    #: ``django.contrib.staticfiles`` is installed. ``None`` serves none.
+    static_handler: Any = ASGIStaticFilesHandler
+
+    #: ``"daphne"`` or ``"uvicorn"``. ``None`` defers to the
+    #: ``RESTFLOW_LIVE_SERVER`` setting, then to whichever is installed,
+    #: Daphne first.
+    asgi_server: ClassVar[str | None] = None
+
+    #: Seconds the server may take to start or to stop before the class fails
+    #: with :class:`LiveServerError` instead of hanging the run.
+    live_server_timeout: ClassVar[float] = 10.0
+
+    #: Print the tracebacks of errors in the server's request handling to
+    #: ``sys.stderr``. Turn off for a class that provokes errors on purpose.
+    echo_server_errors: ClassVar[bool] = True
+
+    @classproperty
+    def live_server_url(cls) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{cls.allowed_host}:{cls.server_thread.port}"
+
+    @classproperty
+    def allowed_host(cls) -> str:
+        """``host`` as it appears in URLs and ``Host`` headers, which is how
+        Django compares it with ``ALLOWED_HOSTS``: IPv6 addresses in brackets.
+        """
+        return f"[{cls.host}]" if ":" in cls.host else cls.host
+
+    @classmethod
+    def get_asgi_application(cls) -> ASGIApp:
+        """Return the application to serve; called once per class, in the
+        server's thread.
+
+        Override to serve something else than the project's application,
+        for example one built with different middleware.
+        """
+        return _project_application()
+
+    @classmethod
+    def _create_server_thread(
+        cls, connections_override: dict[str, BaseDatabaseWrapper]
+    ) -> ASGILiveServerThread:
+        return cls.server_thread_class(
+            cls.host,
+            cls.static_handler,
+            connections_override=connections_override,
+            port=cls.port,
+            asgi_server=cls.asgi_server,
+            get_application=cls.get_asgi_application,
+            timeout=cls.live_server_timeout,
+            echo_errors=cls.echo_server_errors,
+        )
