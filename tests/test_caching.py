@@ -29,10 +29,11 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.cache import caches
-from django.core.checks import CheckMessage, run_checks
+from django.core.checks import CheckMessage, Tags, run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
 from django.test import Client, SimpleTestCase
 from django.test.utils import override_settings
 
@@ -43,8 +44,12 @@ from restflow.caching import (
     invalidate_model,
     invalidate_views,
 )
+from restflow.caching.checks import routed_cache_groups
+from restflow.caching.config import caching_settings
 from restflow.caching.invalidation import bind, bound_rules
 from restflow.caching.keys import group_key, response_key
+from restflow.caching.rules import InvalidationRules
+from restflow.caching.store import ResponseStore
 from restflow.caching.views import cache_options_of
 from restflow.test import (
     AsyncAPIClient,
@@ -527,6 +532,26 @@ def define_product_proxy() -> type[Product]:
     return proxy
 
 
+def define_model_with_missing_through() -> type[models.Model]:
+    """A model, created for one test, whose many-to-many relation goes
+    through a model that does not exist."""
+    meta = type("Meta", (), {"app_label": "testapp"})
+    links = models.ManyToManyField(
+        "self", through="testapp.NoSuchThrough", symmetrical=False, related_name="+"
+    )
+    return type(
+        "CachingTestMissingThrough",
+        (models.Model,),
+        {"Meta": meta, "__module__": __name__, "links": links},
+    )
+
+
+def forget_model_with_missing_through(model: type[models.Model]) -> None:
+    apps._pending_operations.pop(("testapp", "nosuchthrough"), None)
+    apps.all_models["testapp"].pop(model._meta.model_name or "", None)
+    apps.clear_cache()
+
+
 def forget_model(model: type[models.Model]) -> None:
     apps.all_models[model._meta.app_label].pop(model._meta.model_name or "", None)
     apps.clear_cache()
@@ -539,6 +564,84 @@ class LocmemInvalidation(InvalidationTests, AsyncAPITransactionTestCase):
 
 @skip_without_redis
 class RedisInvalidation(InvalidationTests, AsyncAPITransactionTestCase):
+    cache_backend = REDIS
+
+
+class DeferralTests(CachingSetup, AsyncAPITestCase):
+    """Only a change that some rule covers leaves work for commit time."""
+
+    async def test_changes_no_rule_covers_defer_nothing(self) -> None:
+        with self.captureOnCommitCallbacks() as callbacks:
+            await sync_to_async(invalidate_model)(Group)
+            await ainvalidate_views()
+            # No rule names auth.Group itself, only the User-Group relation.
+            await Group.objects.acreate(name="staff")
+
+        self.assertEqual(callbacks, [])
+
+        with self.captureOnCommitCallbacks() as callbacks:
+            await sync_to_async(invalidate_model)(Product)
+
+        self.assertEqual(len(callbacks), 1)
+
+
+# ---------------------------------------------------------------------------
+# The response store: generation tokens on a real cache.
+# ---------------------------------------------------------------------------
+
+
+class StoreTests(CachingSetup):
+    """Generations are shared between processes and busted in one write."""
+
+    def store(self) -> ResponseStore:
+        return ResponseStore.from_settings(caching_settings())
+
+    async def test_abust_makes_a_group_stale(self) -> None:
+        store = self.store()
+        found = await store.alookup("some.View", "some-key")
+        await store.asave("some-key", found.token, HttpResponse(b"body"), 300)
+        cached = await store.alookup("some.View", "some-key")
+        assert cached.response is not None
+        self.assertEqual(cached.response.content, b"body")
+
+        await store.abust(["some.View"])
+
+        stale = await store.alookup("some.View", "some-key")
+        self.assertIsNone(stale.response)
+        self.assertNotEqual(stale.token, found.token)
+
+    async def test_busting_no_groups_changes_nothing(self) -> None:
+        store = self.store()
+        found = await store.alookup("some.View", "some-key")
+        await store.asave("some-key", found.token, HttpResponse(b"body"), 300)
+
+        await sync_to_async(store.bust)([])
+        await store.abust([])
+
+        kept = await store.alookup("some.View", "some-key")
+        self.assertEqual(kept.token, found.token)
+        self.assertIsNotNone(kept.response)
+
+    async def test_a_generation_started_elsewhere_is_adopted(self) -> None:
+        store = self.store()
+        token_key = group_key(store.prefix, "some.View")
+        # As if another process started the generation between this one's
+        # read of the token and its attempt to start one.
+        await caches["default"].aset(token_key, "theirs", None)
+
+        self.assertEqual(await store._astart_generation(token_key), "theirs")
+        self.assertEqual(
+            await sync_to_async(store._start_generation)(token_key), "theirs"
+        )
+        self.assertEqual(await caches["default"].aget(token_key), "theirs")
+
+
+class LocmemStore(StoreTests, AsyncAPITestCase):
+    cache_backend = LOCMEM
+
+
+@skip_without_redis
+class RedisStore(StoreTests, AsyncAPITestCase):
     cache_backend = REDIS
 
 
@@ -586,10 +689,22 @@ class ResponseCachingTests(CachingSetup):
         self.assertEqual(head_again, head)
 
     async def test_other_methods_are_never_cached(self) -> None:
-        first = await self.client.post("/counted/")
-        second = await self.client.post("/counted/")
+        for url in ("/counted/", "/async-counted/"):
+            with self.subTest(url):
+                first = await self.client.post(url)
+                second = await self.client.post(url)
 
-        self.assertNotEqual(first["X-Computed"], second["X-Computed"])
+                self.assertNotEqual(first["X-Computed"], second["X-Computed"])
+
+    async def test_plain_django_responses_are_cached(self) -> None:
+        for url in ("/counted/?plain=1", "/async-counted/?plain=1"):
+            with self.subTest(url):
+                first = await self.client.get(url)
+                second = await self.client.get(url)
+
+                self.assertEqual(first["Content-Type"], "application/json")
+                self.assertEqual(second["X-Computed"], first["X-Computed"])
+                self.assertEqual(second.json(), first.json())
 
     async def test_query_parameter_order_does_not_matter(self) -> None:
         first = await self.computed("/counted/?a=1&b=2")
@@ -661,10 +776,11 @@ class ResponseCachingTests(CachingSetup):
         self.assertEqual(response.status_code, 403)
 
     async def test_unsuccessful_responses_are_not_cached(self) -> None:
-        for query in ("status=404", "status=500", "status=302"):
-            with self.subTest(query):
-                first = await self.computed(f"/counted/?{query}")
-                self.assertNotEqual(await self.computed(f"/counted/?{query}"), first)
+        for url in ("/counted/", "/async-counted/"):
+            for query in ("status=404", "status=500", "status=302"):
+                with self.subTest(url=url, query=query):
+                    first = await self.computed(f"{url}?{query}")
+                    self.assertNotEqual(await self.computed(f"{url}?{query}"), first)
 
     async def test_other_success_statuses_are_cached(self) -> None:
         first = await self.computed("/counted/?status=203")
@@ -768,9 +884,11 @@ class RedisResponseCaching(ResponseCachingTests, AsyncAPITestCase):
 # ---------------------------------------------------------------------------
 
 
-def caching_messages() -> list[CheckMessage]:
+def caching_messages(tags: list[str] | None = None) -> list[CheckMessage]:
     """The system check messages of the caching app."""
-    return [m for m in run_checks() if (m.id or "").startswith("restflow_caching")]
+    return [
+        m for m in run_checks(tags=tags) if (m.id or "").startswith("restflow_caching")
+    ]
 
 
 class ConfigurationTests(SimpleTestCase):
@@ -842,6 +960,8 @@ class ConfigurationTests(SimpleTestCase):
             ({"RULES": {"testapp.Product": "x.Y"}}, "must be a list"),
             ({"TIMEOUT": "60"}, "number of seconds"),
             ({"KEY_PREFIX": ""}, "non-empty string"),
+            ({"CACHE": 1}, "must be a cache alias"),
+            ({"RULES": ["testapp.Product"]}, "must map model labels"),
         ]
         for value, message in cases:
             with (
@@ -879,6 +999,43 @@ class ConfigurationTests(SimpleTestCase):
             messages = caching_messages()
         self.assertEqual([m.id for m in messages], ["restflow_caching.E002"])
 
+    def test_check_reports_a_setting_changed_without_a_signal(self) -> None:
+        with caching_overrides(LOCMEM):
+            # Plain assignment sends no setting_changed, so the app does not
+            # bind (and so validate) the new value; only the check sees it.
+            settings.RESTFLOW_CACHING = {"RULES": RULES, "TIMEOUT": "soon"}
+            messages = caching_messages()
+        self.assertEqual([m.id for m in messages], ["restflow_caching.E001"])
+        self.assertIn("TIMEOUT", messages[0].msg)
+
+    def test_rule_check_leaves_a_broken_urlconf_to_django(self) -> None:
+        with (
+            caching_overrides(LOCMEM),
+            override_settings(ROOT_URLCONF="tests.caching_app.no_such_urls"),
+        ):
+            with self.assertRaises(ImportError):
+                routed_cache_groups()
+            # Django's own "urls" checks report the import error.
+            messages = caching_messages(tags=[Tags.caches])
+        self.assertEqual(messages, [])
+
+    def test_rule_check_steps_over_routes_without_cached_handlers(self) -> None:
+        # check_urls adds a function view, and an entry that is no pattern.
+        rules = {"testapp.Product": ["tests.caching_app.views.Countd"]}
+        with (
+            caching_overrides(LOCMEM),
+            override_settings(
+                ROOT_URLCONF="tests.caching_app.check_urls",
+                RESTFLOW_CACHING={"RULES": rules},
+            ),
+        ):
+            groups = routed_cache_groups()
+            messages = caching_messages(tags=[Tags.caches])
+        self.assertEqual(groups, routed_cache_groups("tests.caching_app.urls"))
+        self.assertIn("tests.caching_app.views.Counted", groups)
+        self.assertEqual([m.id for m in messages], ["restflow_caching.W001"])
+        self.assertIn("Countd", messages[0].msg)
+
     def test_checks_are_silent_without_the_app(self) -> None:
         with override_settings(
             INSTALLED_APPS=apps_without_caching(),
@@ -886,6 +1043,25 @@ class ConfigurationTests(SimpleTestCase):
         ):
             messages = caching_messages()
         self.assertEqual(messages, [])
+
+    def test_relations_whose_through_model_is_missing_are_not_listened_to(
+        self,
+    ) -> None:
+        # A through model that is not installed stays a dotted name (Django's
+        # model checks report it): there is no model to connect m2m_changed to.
+        model = define_model_with_missing_through()
+        self.addCleanup(forget_model_with_missing_through, model)
+        field = model._meta.get_field("links")
+        self.assertEqual(field.remote_field.through, "testapp.NoSuchThrough")
+
+        rules = InvalidationRules(
+            {model: frozenset({"some.View"}), User: frozenset({"other.View"})}
+        )
+
+        self.assertEqual(
+            rules.relation_senders(),
+            {User.groups.through, User.user_permissions.through},
+        )
 
     def test_decorator_records_its_options(self) -> None:
         options = cache_options_of(views.Counted.get)

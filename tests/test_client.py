@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import AsyncClient, override_settings
 from django.test.client import RedirectCycleError
 from rest_framework.authtoken.models import Token
@@ -150,6 +151,23 @@ class ConstructorTests(AsyncAPISimpleTestCase):
     def test_cookie_header_is_refused_in_favour_of_the_cookie_jar(self) -> None:
         with pytest.raises(ValueError, match=r"client\.cookies\['name'\]"):
             AsyncAPIClient(HTTP_COOKIE="a=b")
+
+
+class ViewErrorTests(AsyncAPISimpleTestCase):
+    def test_an_error_signalled_without_a_request_is_raised_as_django_does(
+        self,
+    ) -> None:
+        try:
+            raise KeyError("signalled")
+        except KeyError:
+            self.client.store_exc_info()
+        with pytest.raises(KeyError, match="signalled"):
+            self.client.check_exception(HttpResponse())
+
+    async def test_the_error_is_kept_on_the_response_when_not_raised(self) -> None:
+        client = AsyncAPIClient(raise_request_exception=False)
+        response = await client.get("/raises/")
+        assert response.exc_info[0] is ZeroDivisionError
 
 
 class ResponseTests(AsyncAPISimpleTestCase):

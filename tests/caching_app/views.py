@@ -14,6 +14,7 @@ from typing import Any
 from adrf.views import APIView as AsyncAPIView
 from adrf.viewsets import ReadOnlyModelViewSet as AsyncReadOnlyModelViewSet
 from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework import generics, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -99,40 +100,57 @@ class UserGroups(APIView):
         )
 
 
-class Counted(APIView):
-    """A sync view whose responses follow the query string.
+def switched(request: Request) -> HttpResponse:
+    """A numbered response shaped by the query string.
 
-    ``?status=``, ``?cookie=``, ``?cache_control=`` and ``?vary=`` make it
-    answer the way the caching rules must refuse (or accept) to store.
+    ``?plain`` answers with a plain Django ``HttpResponse`` instead of a DRF
+    ``Response``; ``?status=``, ``?cookie=``, ``?cache_control=`` and
+    ``?vary=`` make it answer the way the caching rules must refuse (or
+    accept) to store.
     """
+    query = request.query_params
+    language = request.headers.get("Accept-Language")
+    response: HttpResponse
+    if "plain" in query:
+        number = next(_counter)
+        response = JsonResponse({"computed": number, "language": language})
+        response["X-Computed"] = str(number)
+    else:
+        response = computed(language=language)
+    if "status" in query:
+        response.status_code = int(query["status"])
+    if "cookie" in query:
+        response.set_cookie("flavour", query["cookie"])
+    if "cache_control" in query:
+        response["Cache-Control"] = query["cache_control"]
+    if "vary" in query:
+        response["Vary"] = query["vary"]
+    return response
+
+
+class Counted(APIView):
+    """A sync view whose responses follow the query string (see
+    :func:`switched`)."""
 
     permission_classes: list[Any] = []
 
     @cache_response(headers=["Accept-Language"])
-    def get(self, request: Request) -> Response:
-        response = computed(language=request.headers.get("Accept-Language"))
-        query = request.query_params
-        if "status" in query:
-            response.status_code = int(query["status"])
-        if "cookie" in query:
-            response.set_cookie("flavour", query["cookie"])
-        if "cache_control" in query:
-            response["Cache-Control"] = query["cache_control"]
-        if "vary" in query:
-            response["Vary"] = query["vary"]
-        return response
+    def get(self, request: Request) -> HttpResponse:
+        return switched(request)
 
     post = get
 
 
 class AsyncCounted(AsyncAPIView):
-    """The async twin of :class:`Counted`, without the query switches."""
+    """The async twin of :class:`Counted`."""
 
     permission_classes: list[Any] = []
 
     @cache_response
-    async def get(self, request: Request) -> Response:
-        return computed()
+    async def get(self, request: Request) -> HttpResponse:
+        return switched(request)
+
+    post = get
 
 
 class PerUser(APIView):
@@ -183,3 +201,8 @@ class NamedGroup(CachedResponseMixin, APIView):
 
     def get(self, request: Request) -> Response:
         return Response({"names": list(Product.objects.values_list("name", flat=True))})
+
+
+def plain_django_view(request: HttpRequest) -> HttpResponse:
+    """A function view: routed, but not a class, so never a cached handler."""
+    return HttpResponse("plain")

@@ -66,12 +66,11 @@ class InvalidationRules:
                 by_sender[candidate] = frozenset(groups)
         return cls(by_sender)
 
-    def groups_for(self, *models: type[Model] | None) -> frozenset[str]:
+    def groups_for(self, *models: type[Model]) -> frozenset[str]:
         """The groups that changes to any of ``models`` invalidate."""
         found: set[str] = set()
         for model in models:
-            if model is not None:
-                found |= self.groups_by_sender.get(model, frozenset())
+            found |= self.groups_by_sender.get(model, frozenset())
         return frozenset(found)
 
     def senders(self) -> frozenset[type[Model]]:

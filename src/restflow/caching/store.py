@@ -96,15 +96,11 @@ class ResponseStore:
 
     def bust(self, groups: Iterable[str]) -> None:
         """Make every cached response of ``groups`` stale, in one cache write."""
-        tokens = self._new_tokens(groups)
-        if tokens:
-            self.cache.set_many(tokens, timeout=None)
+        self.cache.set_many(self._new_tokens(groups), timeout=None)
 
     async def abust(self, groups: Iterable[str]) -> None:
         """:meth:`bust` through the cache's async API."""
-        tokens = self._new_tokens(groups)
-        if tokens:
-            await self.cache.aset_many(tokens, timeout=None)
+        await self.cache.aset_many(self._new_tokens(groups), timeout=None)
 
     def _new_tokens(self, groups: Iterable[str]) -> dict[str, str]:
         return {group_key(self.prefix, group): _new_token() for group in groups}
