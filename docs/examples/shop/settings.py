@@ -7,6 +7,7 @@ USE_TZ = True
 ROOT_URLCONF = "shop.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
+# --8<-- [start:installed-apps]
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -14,8 +15,26 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "shop",
-    # Add "restflow.caching" here to cache responses (see docs/caching.md).
+    # Connects the invalidation rules below to model signals; without it,
+    # cached responses would never be invalidated.
+    "restflow.caching",
 ]
+
+# Local memory is enough for one test process. The cache outlives each
+# test's transaction, so the sample suite clears it around every test
+# (tests/conftest.py under pytest, shop/testrunner.py under Django's runner).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --8<-- [end:installed-apps]
+
+# --8<-- [start:restflow-caching]
+RESTFLOW_CACHING = {
+    # Seconds a cached response is kept, unless a write invalidates it first.
+    "TIMEOUT": 300,
+    # A committed change to any product makes the cached product list and
+    # product details stale.
+    "RULES": {"shop.Product": ["shop.views.ProductViewSet"]},
+}
+# --8<-- [end:restflow-caching]
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -48,6 +67,10 @@ REST_FRAMEWORK = {
     # Test requests send JSON unless a test asks for another format.
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# manage.py test with a cache emptied after each test, as pytest does with
+# the autouse fixture of tests/conftest.py.
+TEST_RUNNER = "shop.testrunner.CacheClearingRunner"
 
 # A fast hasher: the tests create users, and the default one is slow on purpose.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,8 +1,9 @@
 """The shop's API.
 
-Products are served by an ordinary sync DRF view set; orders and users by
-async adrf views. There is also a streamed CSV export, two redirects and a
-health check, so that the tests can show every part of restflow.test.
+Products are served by an ordinary sync DRF view set, whose reads are cached
+by restflow.caching; orders and users by async adrf views. There is also a
+streamed CSV export, two redirects and a health check, so that the tests can
+show every part of restflow.test.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from restflow.caching import CachedResponseMixin
 from shop.models import Order, Product
 
 # -- products: a sync ModelViewSet ---------------------------------------------
@@ -47,14 +49,18 @@ class PhotoSerializer(serializers.ModelSerializer):
         extra_kwargs = {"photo": {"allow_empty_file": False, "required": True}}
 
 
-class ProductViewSet(viewsets.ModelViewSet):
-    """Active products. Anyone may read; signed-in users may write."""
+# --8<-- [start:cached-viewset]
+class ProductViewSet(CachedResponseMixin, viewsets.ModelViewSet):
+    """Active products. Anyone may read; signed-in users may write.
 
-    # The product list is the shop's cacheable read: restflow.caching's
-    # cache_response goes on list() (see docs/caching.md).
+    The mixin caches list() and retrieve(); RESTFLOW_CACHING["RULES"] in the
+    settings ties this view set to shop.Product, so a committed change to a
+    product invalidates both.
+    """
 
     queryset = Product.objects.filter(is_active=True)
     serializer_class = ProductSerializer
+    # --8<-- [end:cached-viewset]
 
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def photo(self, request: Request, pk: str | None = None) -> Response:

@@ -1,8 +1,11 @@
 """The shop on a real socket, driven by httpx as an outside client would."""
 
 import httpx
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.handlers.asgi import ASGIHandler
+from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from restflow.test import AsyncAPILiveServerTestCase
@@ -56,3 +59,35 @@ class LiveShopTests(AsyncAPILiveServerTestCase):
         self.assertEqual(lines[0], "id,name,price")
         self.assertEqual(len(lines), 2)
         # --8<-- [end:live-stream]
+
+
+# --8<-- [start:choose-server]
+class UvicornShopTests(AsyncAPILiveServerTestCase):
+    asgi_server = "uvicorn"
+
+    async def test_uvicorn_answers(self):
+        async with httpx.AsyncClient(base_url=self.live_server_url) as http:
+            response = await http.get("/health/")
+
+        self.assertEqual(response.json(), {"status": "ok"})
+        self.assertEqual(response.headers["server"], "uvicorn")
+        # --8<-- [end:choose-server]
+
+
+# --8<-- [start:asgi-application]
+@override_settings(
+    MIDDLEWARE=["django.middleware.security.SecurityMiddleware", *settings.MIDDLEWARE]
+)
+class SecurityHeaderTests(AsyncAPILiveServerTestCase):
+    @classmethod
+    def get_asgi_application(cls):
+        # Called after override_settings is applied, so the handler is built
+        # with the extra middleware.
+        return ASGIHandler()
+
+    async def test_responses_carry_the_security_headers(self):
+        async with httpx.AsyncClient(base_url=self.live_server_url) as http:
+            response = await http.get("/health/")
+
+        self.assertEqual(response.headers["x-content-type-options"], "nosniff")
+        # --8<-- [end:asgi-application]
