@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.db import connection
@@ -39,7 +42,7 @@ from django.urls import path
 
 from restflow.test import AsyncAPIClient, AsyncAPILiveServerTestCase
 from restflow.test.asgi_servers import SERVER_SETTING, choose_server
-from restflow.test.liveserver import LiveServerError
+from restflow.test.liveserver import ASGILiveServerThread, LiveServerError
 from tests.testapp.models import Product
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -371,6 +374,22 @@ def test_only_uvicorn_installed() -> None:
     )
 
 
+@pytest.mark.skipif(in_child, reason="runs in the outer test run only")
+def test_daphne_found_but_not_importable() -> None:
+    # Daphne is there, but a dependency of it is broken: find_spec() finds
+    # Daphne, and the import of the adapter fails.
+    imported, default, daphne = run_probe("twisted")
+    assert imported == "imported: []"
+    assert default == daphne
+    # The ImportError's wording varies with the Python version.
+    assert re.fullmatch(
+        r"error: ImproperlyConfigured: The daphne live server could not be "
+        r"imported \(.*'twisted.*\)\. Install it with pip install "
+        r"'restflow\[daphne\]'\.",
+        default,
+    ), default
+
+
 # -- start-up failures -----------------------------------------------------------
 
 
@@ -477,6 +496,383 @@ def test_a_started_class_stops_cleanly(server: str) -> None:
         httpx.get(case.live_server_url + "/echo/")
     leftover = set(threading.enumerate()) - before
     assert all(t.name == "restflow-twisted-reactor" for t in leftover), leftover
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [FileNotFoundError(errno.ENOENT, "No such file"), SystemExit(3)],
+    ids=["OSError", "SystemExit"],
+)
+def test_start_failure_without_a_message_of_its_own_is_wrapped(
+    failure: BaseException,
+) -> None:
+    # An OSError says nothing of the live server, and a SystemExit (uvicorn
+    # exits on failure) would end the thread silently.
+    def broken(cls: type) -> Any:
+        raise failure
+
+    with pytest.raises(LiveServerError) as raised:
+        start_class(asgi_server="uvicorn", get_asgi_application=classmethod(broken))
+    assert str(raised.value) == (
+        f"The uvicorn live server failed to start: {failure!r}"
+    )
+    assert raised.value.__cause__ is failure
+
+
+@pytest.mark.django_db(transaction=True)  # Django's request signals use the database
+@pytest.mark.parametrize(
+    ("attributes", "installed", "status"),
+    [
+        ({}, True, 200),
+        ({"static_handler": None}, True, 404),
+        ({}, False, 404),
+    ],
+    ids=["served", "no-handler", "staticfiles-not-installed"],
+)
+def test_static_files_only_with_handler_and_app(
+    tmp_path: Path, attributes: dict[str, Any], installed: bool, status: int
+) -> None:
+    (tmp_path / "hello.txt").write_text("static hello\n")
+    apps_ = [
+        app
+        for app in settings.INSTALLED_APPS
+        if installed or app != "django.contrib.staticfiles"
+    ]
+    with override_settings(STATICFILES_DIRS=[str(tmp_path)], INSTALLED_APPS=apps_):
+        case = start_class(asgi_server="uvicorn", **attributes)
+        try:
+            response = httpx.get(case.live_server_url + "/static/hello.txt")
+        finally:
+            case.doClassCleanups()
+    assert response.status_code == status
+
+
+async def fails_mid_response(scope: Any, receive: Any, send: Any) -> None:
+    headers = [(b"content-length", b"100")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+    raise RuntimeError("failed mid-response")
+
+
+def test_exception_after_the_response_started() -> None:
+    # No second response (a 500) can follow a started one: the error goes
+    # on to the server, which drops the connection. (Not on Daphne: its own
+    # error handling then fails, and leaves the client waiting.)
+    server = "uvicorn"
+    case = start_class(
+        asgi_server=server,
+        get_asgi_application=classmethod(lambda cls: fails_mid_response),
+    )
+    stderr = io.StringIO()
+    try:
+        with (
+            contextlib.redirect_stderr(stderr),
+            pytest.raises(httpx.RemoteProtocolError),
+        ):
+            httpx.get(case.live_server_url + "/partial/")
+    finally:
+        case.doClassCleanups()
+    echoed = stderr.getvalue()
+    assert echoed.startswith(
+        f"[{server} live server] restflow.test.liveserver: Exception in the live "
+        "server's application (GET /partial/)\nTraceback"
+    )
+    assert "RuntimeError: failed mid-response" in echoed
+
+
+def test_exception_in_a_websocket_connection_reaches_daphne() -> None:
+    # Daphne's own housekeeping reports it to the client: the handshake is
+    # refused with a 500.
+    case = start_class(
+        asgi_server="daphne",
+        get_asgi_application=classmethod(lambda cls: broken_application),
+    )
+    handshake = (
+        b"GET /ws/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    stderr = io.StringIO()
+    try:
+        address = ("localhost", case.server_thread.port)
+        with (
+            contextlib.redirect_stderr(stderr),
+            socket.create_connection(address) as client,
+        ):
+            client.sendall(handshake)
+            answer = read_until_closed(client)
+    finally:
+        case.doClassCleanups()
+    assert answer.startswith(b"HTTP/1.1 500 "), answer
+    echoed = stderr.getvalue()
+    assert echoed.startswith(
+        "[daphne live server] restflow.test.liveserver: Exception in the live "
+        "server's application (websocket /ws/)\nTraceback"
+    )
+    assert echoed.rstrip().endswith("RuntimeError: escaped from the application")
+
+
+class BrokenStderr(io.StringIO):
+    """A standard error whose reader has gone away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+
+def test_echo_that_cannot_write_does_not_break_the_response() -> None:
+    case = start_class(
+        asgi_server="uvicorn",
+        get_asgi_application=classmethod(lambda cls: broken_application),
+    )
+    try:
+        with contextlib.redirect_stderr(BrokenStderr()):
+            response = httpx.get(case.live_server_url + "/anything/")
+    finally:
+        case.doClassCleanups()
+    # The live server's own 500, not one from uvicorn after an exception in
+    # the live server's error handling.
+    assert response.status_code == 500
+    assert "traceback is in the test output" in response.text
+
+
+def test_terminating_a_thread_that_never_started() -> None:
+    thread = ASGILiveServerThread("localhost", None, asgi_server="uvicorn")
+    thread.terminate()
+    assert not thread.is_alive() and thread.ident is None
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+def test_server_that_does_not_start_in_time(server: str) -> None:
+    release = threading.Event()
+
+    def slow_application() -> Any:
+        release.wait(10)
+        return broken_application
+
+    thread = ASGILiveServerThread(
+        "localhost",
+        None,
+        asgi_server=server,
+        get_application=slow_application,
+        timeout=0.5,
+    )
+    started = time.monotonic()
+    thread.start()
+    assert 0.5 <= time.monotonic() - started < 2
+    assert isinstance(thread.error, LiveServerError)
+    assert str(thread.error) == "The live server did not start within 0.5 s."
+    # The stop request comes first; the server is created after it and
+    # never serves.
+    timer = threading.Timer(0.1, release.set)
+    timer.start()
+    thread.terminate()
+    timer.join()
+    assert not thread.is_alive()
+    assert thread.server is not None and thread.port != 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://localhost:{thread.port}/")
+
+
+def read_until_closed(client: socket.socket) -> bytes:
+    """What the server still sends before it closes the connection (waits
+    up to 5 s for that)."""
+    client.settimeout(5)
+    received = b""
+    try:
+        while data := client.recv(1024):
+            received += data
+    except ConnectionResetError:
+        pass
+    return received
+
+
+def test_daphne_stop_closes_idle_and_busy_connections() -> None:
+    entered = threading.Event()
+    disconnected = threading.Event()
+
+    async def application(scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/done/":
+            headers = [(b"content-length", b"4")]
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": headers}
+            )
+            await send({"type": "http.response.body", "body": b"done"})
+            return
+        entered.set()
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        disconnected.set()
+
+    thread = ASGILiveServerThread(
+        "localhost", None, asgi_server="daphne", get_application=lambda: application
+    )
+    thread.start()
+    assert thread.error is None
+    address = ("localhost", thread.port)
+    with (
+        socket.create_connection(address) as idle,
+        socket.create_connection(address) as busy,
+    ):
+        idle.sendall(b"GET /done/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        idle.settimeout(5)
+        received = b""
+        while not received.endswith(b"\r\n\r\ndone"):
+            received += idle.recv(1024) or pytest.fail(f"closed: {received!r}")
+        assert received.startswith(b"HTTP/1.1 200 ")
+        busy.sendall(b"GET /wait/ HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert entered.wait(5)
+        started = time.monotonic()
+        thread.terminate()
+        assert time.monotonic() - started < 2
+        assert read_until_closed(idle) == read_until_closed(busy) == b""
+    # The application learnt that its client had gone, and finished by itself.
+    assert disconnected.is_set()
+
+
+def test_daphne_stop_closes_an_idle_connection() -> None:
+    thread = ASGILiveServerThread("localhost", None, asgi_server="daphne")
+    thread.start()
+    assert thread.error is None
+    with socket.create_connection(("localhost", thread.port)) as idle:
+        thread.terminate()
+        assert read_until_closed(idle) == b""
+
+
+def test_server_that_does_not_stop_in_time() -> None:
+    entered = threading.Event()
+
+    async def slow_to_stop(scope: Any, receive: Any, send: Any) -> None:
+        entered.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            time.sleep(0.5)  # a clean-up that blocks the server's loop
+            raise
+
+    thread = ASGILiveServerThread(
+        "localhost",
+        None,
+        asgi_server="uvicorn",
+        get_application=lambda: slow_to_stop,
+        timeout=0.2,
+    )
+    thread.start()
+    assert thread.error is None
+    with socket.create_connection(("localhost", thread.port)) as client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        assert entered.wait(5)
+        expected = r"^The uvicorn live server did not stop within 0\.2 s\.$"
+        with pytest.raises(LiveServerError, match=expected):
+            thread.terminate()
+        # The request is cancelled after the grace period; the thread ends
+        # once the application's clean-up lets it.
+        thread.join(5)
+        assert not thread.is_alive()
+        assert read_until_closed(client).startswith(b"HTTP/1.1 500 ")
+
+
+def test_call_in_daphne_reactor_reports_failures_and_timeouts() -> None:
+    from twisted.internet import defer
+
+    from restflow.test.daphne_server import _call_in_reactor, shared_reactor
+
+    reactor = shared_reactor(5)
+
+    def raises() -> None:
+        raise ValueError("raised at once")
+
+    async def coroutine_raises() -> None:
+        raise KeyError("raised by a coroutine")
+
+    assert _call_in_reactor(reactor, lambda: defer.succeed(3), 5, "to add") == 3
+    with pytest.raises(ValueError, match="raised at once"):
+        _call_in_reactor(reactor, raises, 5, "to fail")
+    with pytest.raises(LookupError, match="failed later"):
+        _call_in_reactor(
+            reactor, lambda: defer.fail(LookupError("failed later")), 5, "to fail"
+        )
+    with pytest.raises(KeyError, match="raised by a coroutine"):
+        _call_in_reactor(reactor, coroutine_raises, 5, "to fail")
+    never: defer.Deferred[None] = defer.Deferred()
+    with pytest.raises(LiveServerError, match=r"^Daphne took more than 0\.05 s "):
+        _call_in_reactor(reactor, lambda: never, 0.05, "to answer")
+
+
+REACTOR_PROBE = """
+import logging
+import threading
+
+import django
+
+django.setup()
+
+from twisted.logger import Logger, globalLogBeginner
+
+# This process chooses where Twisted's log events go, before any live server.
+events = []
+globalLogBeginner.beginLoggingTo([events.append], redirectStandardIO=False)
+records = []
+
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append(record)
+
+
+# Where restflow sends Twisted's events when nobody chose.
+logging.getLogger("twisted").addHandler(Keep())
+
+from restflow.test import AsyncAPILiveServerTestCase
+
+
+def start():
+    attributes = {"__module__": "probe", "asgi_server": "daphne"}
+    case = type("Probe", (AsyncAPILiveServerTestCase,), attributes)
+    try:
+        case.setUpClass()
+    except Exception as exc:
+        print(f"error: {type(exc).__name__}: {exc}")
+    else:
+        print("started")
+    finally:
+        case.doClassCleanups()
+
+
+start()
+Logger(namespace="probe").error("probe event")
+mine = [e["log_format"] for e in events if e.get("log_namespace") == "probe"]
+print("twisted observer:", mine)
+print("logging records:", len(records))
+from twisted.internet import reactor
+
+reactor.callFromThread(reactor.stop)
+for thread in threading.enumerate():
+    if thread.name == "restflow-twisted-reactor":
+        thread.join(5)
+start()
+"""
+
+
+@pytest.mark.skipif(in_child, reason="runs in the outer test run only")
+def test_daphne_after_the_shared_reactor_stopped() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", REACTOR_PROBE],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.project.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == [
+        "started",
+        # The process's own choice stays: restflow does not add its observer.
+        "twisted observer: ['probe event']",
+        "logging records: 0",
+        "error: LiveServerError: Twisted's reactor has stopped, and a reactor "
+        "cannot be started twice in one process; Daphne live servers are "
+        "unavailable.",
+    ]
 
 
 # -- whole runs in a subprocess ----------------------------------------------------

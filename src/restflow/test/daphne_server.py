@@ -158,9 +158,11 @@ class _ChannelTrackingFactory(HTTPFactory):  # type: ignore[misc]
         self.channels: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def buildProtocol(self, addr: Any) -> Any:
-        channel = super().buildProtocol(addr)
-        self.channels.add(channel)
-        return channel
+        protocol = super().buildProtocol(addr)
+        # Twisted hands out a proxy that does not expose the transport; the
+        # HTTPChannel behind it has it.
+        self.channels.add(protocol._channel)
+        return protocol
 
 
 class _PortServer(daphne.server.Server):  # type: ignore[misc]
@@ -207,17 +209,20 @@ class _PortServer(daphne.server.Server):  # type: ignore[misc]
             super().timeout_checker()
 
     def stop(self) -> None:
-        # Daphne stops the reactor here (after a failed listen, or when the
-        # application raises KeyboardInterrupt). The reactor is shared with
-        # every other live server, so only this server's port closes.
-        if self._port is not None:
-            self._port.stopListening()
+        """Do nothing: :meth:`close` stops this server.
+
+        Daphne calls this to stop the reactor, which every live server
+        shares, in two cases that do not arise here: a failed listen (this
+        server adopts a socket already listening), and an application that
+        raises KeyboardInterrupt (raised in an asyncio task, it ends the
+        reactor's loop before Daphne can see it).
+        """
 
     async def close(self) -> None:
         reactor = _reactor()
+        # start() set the port: close() runs only after it succeeded.
         port, self._port = self._port, None
-        if port is not None:
-            await defer.maybeDeferred(port.stopListening)
+        await defer.maybeDeferred(port.stopListening)
         transports = [
             channel.transport
             for channel in list(self.http_factory.channels)

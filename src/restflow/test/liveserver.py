@@ -74,9 +74,8 @@ class _LiveApplication:
         self.shared_connections = shared_connections
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.application(scope, receive, send)
-            return
+        # Only "http" and "websocket" scopes arrive: Daphne has no lifespan
+        # protocol, and uvicorn runs with it off.
         response_started = False
 
         async def watched_send(message: Message) -> None:
