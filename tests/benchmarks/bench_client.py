@@ -2,12 +2,12 @@
 
 Run from the repository root::
 
-    python tests/benchmarks/bench_client.py [--rounds 9] [--requests 400]
+    python tests/benchmarks/bench_client.py [--rounds 10] [--requests 200]
     python tests/benchmarks/bench_client.py --chart docs/img/performance.png
 
 Every path sends the same JSON body to the same DRF view, in one process,
-round after round, interleaved so that drift in machine speed hits them all
-alike. The table gives the median cost per request over the rounds and
+taking turns request by request so that drift in machine speed hits them
+all alike. The table gives the median cost of one request on each path and
 ratios taken within this one run. A second table gathers N requests to a
 view that awaits 50 ms, against the same N sent one after another.
 
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import django
+import rest_framework
 from django.conf import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -158,17 +159,24 @@ def build_paths() -> dict[str, Callable[[], Awaitable[Any]]]:
 
 
 async def measure(rounds: int, requests: int) -> dict[str, list[float]]:
-    paths = build_paths()
-    for send in paths.values():  # warm up middleware chains and caches
+    """Time every request on its own, taking turns between the paths.
+
+    Taking turns request by request (and rotating who goes first each round)
+    means a slow patch of the machine lands on all paths alike, so the
+    ratios stay steady even when the absolute times drift.
+    """
+    paths = list(build_paths().items())
+    for _, send in paths:  # warm up middleware chains and caches
         for _ in range(50):
             await send()
-    samples: dict[str, list[float]] = {name: [] for name in paths}
-    for _ in range(rounds):
-        for name, send in paths.items():
-            started = time.perf_counter()
-            for _ in range(requests):
+    samples: dict[str, list[float]] = {name: [] for name, _ in paths}
+    for round_number in range(rounds):
+        turn = paths[round_number % len(paths) :] + paths[: round_number % len(paths)]
+        for _ in range(requests):
+            for name, send in turn:
+                started = time.perf_counter()
                 await send()
-            samples[name].append((time.perf_counter() - started) / requests)
+                samples[name].append(time.perf_counter() - started)
     return samples
 
 
@@ -188,8 +196,8 @@ async def concurrency(n: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--gather", type=int, default=40)
     parser.add_argument("--chart", type=Path, help="write a PNG bar chart here")
     args = parser.parse_args()
@@ -198,8 +206,9 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     ours = medians["restflow AsyncAPIClient"]
     print(
-        f"Per-request cost, median of {args.rounds} rounds x {args.requests} "
-        f"requests (Python {sys.version.split()[0]}, Django {django.__version__})"
+        f"Per-request cost, median of {args.rounds * args.requests} requests per "
+        f"path, taking turns (Python {sys.version.split()[0]}, "
+        f"Django {django.__version__}, DRF {rest_framework.VERSION})"
     )
     print(f"{'path':<30} {'µs/request':>11} {'restflow ÷ this':>16}")
     for name, value in medians.items():

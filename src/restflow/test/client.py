@@ -13,9 +13,10 @@ from urllib.parse import urljoin, urlsplit
 from django.http import HttpResponseBase
 from django.test.client import AsyncClient, FakePayload, RedirectCycleError
 
-from restflow.test.factory import AsyncAPIRequestFactory, FactoryRequest
+from restflow.test.factory import AsyncAPIRequestFactory
 from restflow.test.handler import ForceAuthAsyncClientHandler
 from restflow.test.pending import PendingResponse
+from restflow.test.scope import ASGIScope
 
 __all__ = ["AsyncAPIClient"]
 
@@ -60,7 +61,7 @@ class AsyncAPIClient(AsyncClient):
         _refuse_cookie_key(defaults, "AsyncAPIClient()")
         super().__init__(enforce_csrf_checks, raise_request_exception)
         self.handler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
-        self._factory = AsyncAPIRequestFactory(
+        self._factory = _MessageFactory(
             enforce_csrf_checks, headers=headers, query_params=query_params, **defaults
         )
         self._credentials: dict[str, Any] = {}
@@ -284,18 +285,22 @@ class AsyncAPIClient(AsyncClient):
 
     def _build(
         self, verb: str, path: str, args: tuple[Any, ...], extra: dict[str, Any]
-    ) -> FactoryRequest:
+    ) -> tuple[ASGIScope, bytes]:
         extra = {**extra, **self._credentials}
         if verb == "generic":  # args starts with the method, which comes first
-            return self._factory.generic(args[0], path, *args[1:], **extra)
-        request: FactoryRequest = getattr(self._factory, verb)(path, *args, **extra)
-        return request
+            return self._factory.generic(args[0], path, *args[1:], **extra)  # type: ignore[return-value]
+        message: tuple[ASGIScope, bytes] = getattr(self._factory, verb)(
+            path, *args, **extra
+        )
+        return message
 
-    async def _dispatch(self, request: FactoryRequest) -> HttpResponseBase:
+    async def _dispatch(self, message: tuple[ASGIScope, bytes]) -> HttpResponseBase:
+        scope, body = message
         # AsyncClient.request() adds the client's cookie jar to the scope.
-        scope = dict(request.scope, _body_file=FakePayload(request.body))
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"cookie"]
-        response: HttpResponseBase = await self.request(**scope)
+        response: HttpResponseBase = await self.request(
+            **scope, _body_file=FakePayload(body)
+        )
         return response
 
     async def _follow(
@@ -328,6 +333,14 @@ class AsyncAPIClient(AsyncClient):
             response = await self._dispatch(self._build(verb, path, args, extra))
         response.redirect_chain = chain  # type: ignore[attr-defined]
         return response
+
+
+class _MessageFactory(AsyncAPIRequestFactory):
+    """The factory, stopping one step short for the client: its verbs return
+    the ASGI scope and body, and Django's handler builds the request."""
+
+    def request(self, **environ: Any) -> tuple[ASGIScope, bytes]:  # type: ignore[override]
+        return self.asgi_message(**environ)
 
 
 def _redirect_target(previous: str, location: str, extra: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
-from restflow.test.scope import check_environ_keys, scope_for
+from restflow.test.scope import ASGIScope, check_environ_keys, scope_for
 
 __all__ = ["AsyncAPIRequestFactory", "FactoryRequest"]
 
@@ -182,12 +182,20 @@ class AsyncAPIRequestFactory(APIRequestFactory):
 
     def request(self, **environ: Any) -> FactoryRequest:  # type: ignore[override]
         """Turn a finished WSGI environ into the equivalent ``ASGIRequest``."""
+        scope, body = self.asgi_message(**environ)
+        request = FactoryRequest(scope, io.BytesIO(body))
+        request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]
+        return request
+
+    def asgi_message(self, **environ: Any) -> tuple[ASGIScope, bytes]:
+        """The ASGI scope and body for a finished WSGI environ.
+
+        This is what :meth:`request` wraps in an ``ASGIRequest``; the client
+        hands it to Django's handler instead, which builds the request itself.
+        """
         if not environ.get("QUERY_STRING"):
             # Django's generic() always sets QUERY_STRING, even to "", which
             # hides the query_params= given to the constructor.
             environ["QUERY_STRING"] = self.defaults.get("QUERY_STRING", "")
         wsgi_request = cast(WSGIRequest, super().request(**environ))
-        body = wsgi_request.environ["wsgi.input"].read()
-        request = FactoryRequest(scope_for(wsgi_request), io.BytesIO(body))
-        request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]
-        return request
+        return scope_for(wsgi_request), wsgi_request.environ["wsgi.input"].read()

@@ -84,7 +84,7 @@ def _hint(key: str) -> str:
 
 
 def _latin1(value: object) -> bytes:
-    return str(value).encode("latin-1")
+    return (value if isinstance(value, str) else str(value)).encode("latin-1")
 
 
 def scope_for(request: WSGIRequest, *, include_cookie_header: bool = True) -> ASGIScope:
@@ -101,15 +101,17 @@ def scope_for(request: WSGIRequest, *, include_cookie_header: bool = True) -> AS
     environ = request.META
     headers: list[tuple[bytes, bytes]] = []
     for key, value in environ.items():
-        if key.startswith("HTTP_"):
+        if key[:5] == "HTTP_":
             if key == "HTTP_COOKIE" and not include_cookie_header:
                 continue
-            name = key[5:].lower().replace("_", "-")
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.lower().replace("_", "-")
+            name = key[5:]
+        elif key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+            name = key
         else:
             continue
-        headers.append((name.encode("latin-1"), _latin1(value)))
+        headers.append(
+            (name.replace("_", "-").lower().encode("latin-1"), _latin1(value))
+        )
 
     protocol = str(environ.get("SERVER_PROTOCOL", "HTTP/1.1"))
     return {
