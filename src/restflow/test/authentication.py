@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-__all__ = ["force_authenticate"]
+__all__ = ["force_authenticate", "refuse_awaitables"]
 
 
 def force_authenticate(
@@ -25,6 +25,17 @@ def force_authenticate(
         force_authenticate(request, user=alice)
         response = await OrderList.as_view()(request)
     """
+    refuse_awaitables(user, token)
+    request._force_auth_user = user  # type: ignore[attr-defined]
+    request._force_auth_token = token  # type: ignore[attr-defined]
+
+
+def refuse_awaitables(user: Any, token: Any) -> None:
+    """Raise ``TypeError`` if ``user`` or ``token`` is still an awaitable.
+
+    ``User.objects.aget(...)`` without ``await`` is an easy slip; passed on,
+    it would make every request "authenticated" as a coroutine object.
+    """
     for name, value in (("user", user), ("token", token)):
         if inspect.isawaitable(value):
             raise TypeError(
@@ -32,5 +43,3 @@ def force_authenticate(
                 f"forget to await it? Write {name}=await ... (for example "
                 "user=await User.objects.aget(...))."
             )
-    request._force_auth_user = user  # type: ignore[attr-defined]
-    request._force_auth_token = token  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 from django.http import HttpResponseBase
 from django.test.client import AsyncClient, FakePayload, RedirectCycleError
 
+from restflow.test.authentication import refuse_awaitables
 from restflow.test.factory import AsyncAPIRequestFactory
 from restflow.test.handler import ForceAuthAsyncClientHandler
 from restflow.test.pending import PendingResponse
@@ -97,11 +98,7 @@ class AsyncAPIClient(AsyncClient):
         session cookie are dropped. That part happens on the client only, with
         no database access, so it is safe inside ``async def`` tests.
         """
-        if asyncio.iscoroutine(user) or asyncio.iscoroutine(token):
-            raise TypeError(
-                "force_authenticate() got a coroutine. Did you forget to "
-                "await it? Write user=await User.objects.aget(...)."
-            )
+        refuse_awaitables(user, token)
         self.handler._force_user = user
         self.handler._force_token = token
         if user is None and token is None:

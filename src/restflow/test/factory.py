@@ -76,7 +76,7 @@ class AsyncAPIRequestFactory(APIRequestFactory):
         self.renderer_classes_list = api_settings.TEST_REQUEST_RENDERER_CLASSES
         self.default_format = api_settings.TEST_REQUEST_DEFAULT_FORMAT
         check_environ_keys(
-            (k for k in defaults if k not in ("headers", "query_params")),
+            defaults,
             where=f"{type(self).__name__}()",
         )
         super().__init__(enforce_csrf_checks, **defaults)
@@ -173,7 +173,7 @@ class AsyncAPIRequestFactory(APIRequestFactory):
     ) -> FactoryRequest:
         """Build a request with any method; the verbs all end up here."""
         check_environ_keys(
-            (k for k in extra if k not in ("headers", "query_params")),
+            extra,
             where=f"{type(self).__name__}.{method.lower()}()",
         )
         # DRF's stubs say content_type is a str; DRF itself accepts None.

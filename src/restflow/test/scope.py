@@ -41,6 +41,9 @@ _SCOPE_KEYS = frozenset(
         "SERVER_PORT",
         "SERVER_PROTOCOL",
         "wsgi.url_scheme",
+        # Django's own keyword arguments, which travel with the environ keys.
+        "headers",
+        "query_params",
     }
 )
 
