@@ -111,9 +111,28 @@ class VerbTests(AsyncAPISimpleTestCase):
         assert response.data["headers"]["HTTP_X_TRACE"] == "t1"
         assert response.data["remote_addr"] == "10.0.0.1"
 
-    async def test_header_without_prefix_is_refused(self) -> None:
-        with pytest.raises(ValueError, match="write HTTP_AUTHORIZATION"):
-            self.client.get("/echo/", AUTHORIZATION="Token x")
+    async def test_other_keywords_are_header_names_as_in_django(self) -> None:
+        response = await self.client.get(
+            "/echo/", ACCEPT="application/json", REMOTE_USER="alice", x_trace="t2"
+        )
+        headers = response.data["headers"]
+        assert headers["HTTP_ACCEPT"] == "application/json"
+        assert headers["HTTP_REMOTE_USER"] == "alice"
+        assert headers["HTTP_X_TRACE"] == "t2"
+
+    async def test_two_spellings_of_one_header_send_it_once(self) -> None:
+        response = await self.client.get(
+            "/echo/", HTTP_X_TRACE="environ", X_TRACE="django", headers={"X-Trace": "h"}
+        )
+        assert response.data["headers"]["HTTP_X_TRACE"] == "h"
+        response = await self.client.get("/echo/", HTTP_X_TRACE="environ", X_TRACE="k")
+        assert response.data["headers"]["HTTP_X_TRACE"] == "k"
+
+    async def test_format_is_accepted_on_get_head_and_trace_as_in_drf(self) -> None:
+        response = await self.client.get("/echo/", {"q": "1"}, format="json")
+        assert response.json()["GET"] == [["q", ["1"]]]
+        assert (await self.client.head("/echo/", format="json")).status_code == 200
+        assert (await self.client.trace("/echo/", format="json")).status_code == 405
 
     async def test_headers_keyword(self) -> None:
         response = await self.client.get("/echo/", headers={"Accept-Language": "fr"})
@@ -144,13 +163,42 @@ class ConstructorTests(AsyncAPISimpleTestCase):
         response = await quiet.get("/raises/")
         assert response.status_code == 500
 
-    def test_bad_default_is_refused(self) -> None:
-        with pytest.raises(ValueError, match="'AUTHORIZATION'"):
-            AsyncAPIClient(AUTHORIZATION="Token x")
+    def test_bad_default_is_refused_when_the_client_is_made(self) -> None:
+        with pytest.raises(
+            TypeError, match=r"^AsyncAPIClient\(\) got HTTP_X_TEAM=None"
+        ):
+            AsyncAPIClient(HTTP_X_TEAM=None)
+        with pytest.raises(ValueError, match=r"^AsyncAPIClient\(\) got .*'PATH_INFO'"):
+            AsyncAPIClient(PATH_INFO="/elsewhere/")
 
-    def test_cookie_header_is_refused_in_favour_of_the_cookie_jar(self) -> None:
-        with pytest.raises(ValueError, match=r"client\.cookies\['name'\]"):
-            AsyncAPIClient(HTTP_COOKIE="a=b")
+    async def test_defaults_can_be_changed_after_the_client_is_made(self) -> None:
+        self.client.defaults["HTTP_X_TEAM"] = "red"
+        self.client.defaults["REMOTE_ADDR"] = "10.4.4.4"
+        response = await self.client.get("/echo/")
+        assert response.data["headers"]["HTTP_X_TEAM"] == "red"
+        assert response.data["remote_addr"] == "10.4.4.4"
+        del self.client.defaults["HTTP_X_TEAM"]
+        response = await self.client.get("/echo/")
+        assert "HTTP_X_TEAM" not in response.data["headers"]
+
+    async def test_a_cookie_keyword_replaces_the_jar_for_that_request(self) -> None:
+        self.client.cookies["jar"] = "1"
+        response = await self.client.get("/echo/", HTTP_COOKIE="given=2")
+        assert response.data["headers"]["HTTP_COOKIE"] == "given=2"
+        response = await self.client.get("/echo/")
+        assert response.data["headers"]["HTTP_COOKIE"] == "jar=1"
+
+    async def test_sends_a_host_header_like_every_http_client(self) -> None:
+        response = await self.client.get("/echo/")
+        assert response.data["headers"]["HTTP_HOST"] == "testserver"
+        response = await self.client.get(
+            "/echo/", SERVER_NAME="api.example.com", SERVER_PORT="8443"
+        )
+        assert response.data["headers"]["HTTP_HOST"] == "api.example.com:8443"
+        response = await self.client.get("/echo/", secure=True)
+        assert response.data["headers"]["HTTP_HOST"] == "testserver"
+        response = await self.client.get("/echo/", headers={"Host": "h.example"})
+        assert response.data["host"] == "h.example"
 
 
 class ViewErrorTests(AsyncAPISimpleTestCase):
@@ -181,8 +229,19 @@ class ResponseTests(AsyncAPISimpleTestCase):
 
     async def test_streaming_from_a_sync_iterator(self) -> None:
         response = await self.client.get("/stream/sync/")
-        chunks = [chunk async for chunk in response.streaming_content]
+        with pytest.warns(Warning, match="read to the end before the response") as w:
+            chunks = [chunk async for chunk in response.streaming_content]
         assert chunks == [b"0,row0\n", b"1,row1\n", b"2,row2\n"]
+        assert w[0].filename == __file__
+
+    async def test_a_sync_stream_warns_as_django_does_in_production(self) -> None:
+        response = await self.client.get("/stream/sync/")
+        with pytest.warns(Warning, match="must consume synchronous iterators") as w:
+            assert (
+                b"".join([chunk async for chunk in response])
+                == b"0,row0\n1,row1\n2,row2\n"
+            )
+        assert w[0].filename == __file__
 
     async def test_streaming_from_an_async_iterator(self) -> None:
         response = await self.client.get("/stream/async/")
@@ -243,7 +302,7 @@ class RedirectTests(AsyncAPISimpleTestCase):
     async def test_not_followed_by_default(self) -> None:
         response = await self.client.get("/redirect/302/")
         assert response.status_code == 302
-        assert not hasattr(response, "redirect_chain")
+        assert response.redirect_chain == []
 
     async def test_302_and_303_turn_a_post_into_a_get(self) -> None:
         for status in (301, 302, 303):
@@ -354,9 +413,20 @@ class AuthenticationTests(AsyncAPITestCase):
         assert response.data["user"] == "bob"
         assert response.data["authenticator"] == "BasicAuthentication"
 
-    def test_credentials_with_a_bad_key(self) -> None:
-        with pytest.raises(ValueError, match="credentials\\(\\) got 'AUTHORIZATION'"):
-            self.client.credentials(AUTHORIZATION="Token x")
+    def test_credentials_with_a_bad_value_name_the_header_and_the_fix(self) -> None:
+        with pytest.raises(
+            TypeError,
+            match=r"^AsyncAPIClient\.credentials\(\) got HTTP_AUTHORIZATION=None: "
+            "leave HTTP_AUTHORIZATION out",
+        ):
+            self.client.credentials(HTTP_AUTHORIZATION=None)
+
+    async def test_bytes_credentials_authenticate_as_in_drf(self) -> None:
+        token = await Token.objects.acreate(user=self.alice)
+        self.client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}".encode())
+        response = await self.client.get("/whoami/")
+        assert response.status_code == 200
+        assert response.data["user"] == "alice"
 
     async def test_session_login_and_logout(self) -> None:
         assert await self.client.alogin(username="alice", password="wonderland")
@@ -535,3 +605,43 @@ class SettingsTests(AsyncAPISimpleTestCase):
         response = await AsyncAPIClient().post("/echo/", {"a": [1, 2]})
         assert response.data["content_type"] == "application/json"
         assert response.data["data"] == {"a": [1, 2]}
+
+
+class MistakeTests(AsyncAPISimpleTestCase):
+    """Mistakes raise when the call is made, naming the call the user wrote."""
+
+    def test_errors_name_the_client_call(self) -> None:
+        cases: list[tuple[str, Any, str]] = [
+            ("get", {"HTTP_X": None}, "AsyncAPIClient.get() got HTTP_X=None"),
+            ("post", {"HTTP_X": "東京"}, "AsyncAPIClient.post() got HTTP_X='東京'"),
+            ("put", {"PATH_INFO": "/y/"}, "AsyncAPIClient.put() got the keyword"),
+            ("options", {"SERVER_PORT": "x"}, "AsyncAPIClient.options() got SERVER"),
+        ]
+        for verb, keywords, start in cases:
+            with self.subTest(verb=verb):
+                with pytest.raises((TypeError, ValueError)) as caught:
+                    getattr(self.client, verb)("/echo/", **keywords)
+                assert str(caught.value).startswith(start)
+
+    def test_generic_and_subclasses_are_named_as_written(self) -> None:
+        class ShopClient(AsyncAPIClient):
+            pass
+
+        with pytest.raises(TypeError, match=r"^ShopClient\.generic\(\) got HTTP_X"):
+            ShopClient().generic("PURGE", "/echo/", HTTP_X=None)
+
+    async def test_a_generator_body_is_sent_as_its_bytes(self) -> None:
+        response = await self.client.post(
+            "/echo/", (c for c in [b'{"a": ', b"1}"]), content_type="application/json"
+        )
+        assert response.data["data"] == {"a": 1}
+
+    async def test_a_file_under_the_json_default_says_to_use_multipart(self) -> None:
+        photo = SimpleUploadedFile("p.jpg", b"jpeg", content_type="image/jpeg")
+        with pytest.raises(TypeError, match=r"^AsyncAPIClient\.post\(\) got a file"):
+            self.client.post("/echo/", {"photo": photo})
+
+    @override_settings(REST_FRAMEWORK={"TEST_REQUEST_DEFAULT_FORMAT": "multipart"})
+    async def test_the_projects_default_format_wins(self) -> None:
+        response = await AsyncAPIClient().post("/echo/", {"a": "1"})
+        assert response.data["content_type"] == "multipart/form-data"

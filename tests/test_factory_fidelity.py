@@ -18,6 +18,7 @@ from django.core.handlers.asgi import ASGIRequest
 from rest_framework.test import APIRequestFactory
 
 from restflow.test import AsyncAPIRequestFactory
+from restflow.test.factory import default_format
 from tests.project.snapshot import snapshot
 
 PATHS = ["/items/", "/items/?page=2&page=3", "/%C3%BCn%C3%AF/%C3%A7ode/"]
@@ -71,6 +72,17 @@ BODIES: list[tuple[str, Callable[[], dict[str, Any]]]] = [
 QUERY_DATA: list[dict[str, Any] | None] = [None, {"q": "thé", "tags": ["a", "b"]}, {}]
 
 
+def drf_factory(**kwargs: Any) -> APIRequestFactory:
+    """DRF's factory, with the default format restflow uses.
+
+    DRF falls back to multipart and restflow to JSON when the project does
+    not choose; the comparison is between two factories configured alike.
+    """
+    sync = APIRequestFactory(**kwargs)
+    sync.default_format = default_format()
+    return sync
+
+
 def _assert_same(sync_request: Any, async_request: Any) -> None:
     assert isinstance(async_request, ASGIRequest)
     assert snapshot(async_request) == snapshot(sync_request)
@@ -88,7 +100,7 @@ def _assert_same(sync_request: Any, async_request: Any) -> None:
 def test_query_verbs_match_drf(
     verb: str, path: str, extra: dict[str, Any], data: dict[str, Any] | None
 ) -> None:
-    sync = getattr(APIRequestFactory(), verb)(path, data, **extra)
+    sync = getattr(drf_factory(), verb)(path, data, **extra)
     built = getattr(AsyncAPIRequestFactory(), verb)(path, data, **extra)
     _assert_same(sync, built)
 
@@ -108,7 +120,7 @@ def _body_cases() -> list[Any]:
 def test_body_verbs_match_drf(
     verb: str, path: str, extra: dict[str, Any], body: Callable[[], dict[str, Any]]
 ) -> None:
-    sync = getattr(APIRequestFactory(), verb)(path, **body(), **extra)
+    sync = getattr(drf_factory(), verb)(path, **body(), **extra)
     built = getattr(AsyncAPIRequestFactory(), verb)(path, **body(), **extra)
     _assert_same(sync, built)
 
@@ -116,7 +128,7 @@ def test_body_verbs_match_drf(
 @pytest.mark.parametrize("extra", EXTRAS)
 def test_trace_matches_drf(extra: dict[str, Any]) -> None:
     _assert_same(
-        APIRequestFactory().trace("/items/", **extra),
+        drf_factory().trace("/items/", **extra),
         AsyncAPIRequestFactory().trace("/items/", **extra),
     )
 
@@ -124,7 +136,7 @@ def test_trace_matches_drf(extra: dict[str, Any]) -> None:
 @pytest.mark.parametrize("enforce", [True, False])
 def test_defaults_and_csrf_flag_match_drf(enforce: bool) -> None:
     defaults = {"HTTP_USER_AGENT": "restflow-tests", "REMOTE_ADDR": "192.168.1.5"}
-    sync = APIRequestFactory(enforce_csrf_checks=enforce, **defaults)
+    sync = drf_factory(enforce_csrf_checks=enforce, **defaults)
     built = AsyncAPIRequestFactory(enforce_csrf_checks=enforce, **defaults)
     _assert_same(sync.post("/x/", {"a": 1}), built.post("/x/", {"a": 1}))
     _assert_same(
@@ -136,7 +148,7 @@ def test_defaults_and_csrf_flag_match_drf(enforce: bool) -> None:
 def test_constructor_headers_match_drf() -> None:
     kwargs: dict[str, Any] = {"headers": {"X-Api-Key": "k"}}
     _assert_same(
-        APIRequestFactory(**kwargs).get("/x/"),
+        drf_factory(**kwargs).get("/x/"),
         AsyncAPIRequestFactory(**kwargs).get("/x/"),
     )
 
@@ -152,7 +164,7 @@ def test_constructor_query_params_are_defaults_for_every_request() -> None:
 
 
 def test_raw_non_ascii_query_in_path_decodes_like_drf() -> None:
-    sync = APIRequestFactory().get("/search/?q=thé&city=Zürich")
+    sync = drf_factory().get("/search/?q=thé&city=Zürich")
     built = AsyncAPIRequestFactory().get("/search/?q=thé&city=Zürich")
     assert built.GET.dict() == sync.GET.dict() == {"q": "thé", "city": "Zürich"}
     # WSGI keeps the query as latin-1 text and so double-encodes it in

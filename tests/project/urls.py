@@ -23,6 +23,8 @@ urlpatterns = [
     path("redirect/loop/", views.redirect_loop),
     path("redirect/forever/<int:step>/", views.redirect_forever),
     path("redirect/<int:status>/", views.redirect_to),
+    path("hop/", views.hop),
+    path("hop/<path:rest>", views.hop),
     path("raises/", views.raises),
     path("async/raises/", views.raises_after_a_while),
     path("commit-aware/", views.CommitAwareCreate.as_view()),

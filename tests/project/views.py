@@ -215,3 +215,21 @@ def redirect_forever(request: HttpRequest, step: int) -> HttpResponse:
 async def raises_after_a_while(request: HttpRequest) -> HttpResponse:
     await asyncio.sleep(0.05)
     raise ZeroDivisionError("the async view failed on purpose")
+
+
+def hop(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Redirects to ``?to=`` (with ``?status=``, 302 by default); without
+    ``to``, answers with where the request arrived."""
+    if "to" in request.GET:
+        response = HttpResponseRedirect(request.GET["to"])
+        response.status_code = int(request.GET.get("status", 302))
+        return response
+    return JsonResponse(
+        {
+            "method": request.method,
+            "path": request.path,
+            "query": sorted(request.GET.lists()),
+            "host": request.get_host(),
+            "scheme": request.scheme,
+        }
+    )

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from restflow.test.factory import AsyncAPIRequestFactory
     from restflow.test.liveserver import AsyncAPILiveServerTestCase
     from restflow.test.pending import NotAwaitedError, PendingResponse
+    from restflow.test.response import ClientResponse
     from restflow.test.testcases import (
         AsyncAPISimpleTestCase,
         AsyncAPITestCase,
@@ -34,6 +35,7 @@ _HOMES = {
     "AsyncAPITestCase": "restflow.test.testcases",
     "AsyncAPITestCaseMixin": "restflow.test.testcases",
     "AsyncAPITransactionTestCase": "restflow.test.testcases",
+    "ClientResponse": "restflow.test.response",
     "NotAwaitedError": "restflow.test.pending",
     "PendingResponse": "restflow.test.pending",
     "force_authenticate": "restflow.test.authentication",
@@ -47,6 +49,7 @@ __all__ = [
     "AsyncAPITestCase",
     "AsyncAPITestCaseMixin",
     "AsyncAPITransactionTestCase",
+    "ClientResponse",
     "NotAwaitedError",
     "PendingResponse",
     "force_authenticate",

@@ -3,52 +3,53 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import weakref
-from collections.abc import Coroutine
-from http import HTTPStatus
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from functools import partial
+from typing import Any, cast
 
 from django.http import HttpResponseBase
-from django.test.client import AsyncClient, FakePayload, RedirectCycleError
+from django.test.client import AsyncClient, RedirectCycleError
+from django.urls import resolve
+from django.utils.functional import SimpleLazyObject
 
+from restflow.test._capture import RequestTrail, capturing
+from restflow.test._handler import FORCED_AUTHENTICATION, ClientHandler
+from restflow.test._message import RequestMessage
 from restflow.test.authentication import refuse_awaitables
 from restflow.test.factory import AsyncAPIRequestFactory
-from restflow.test.handler import ForceAuthAsyncClientHandler
 from restflow.test.pending import PendingResponse
-from restflow.test.scope import ASGIScope
+from restflow.test.response import ClientResponse
 
-__all__ = ["AsyncAPIClient"]
+__all__ = ["MAX_REDIRECTS", "AsyncAPIClient"]
 
-_KEEP_METHOD = frozenset({HTTPStatus.TEMPORARY_REDIRECT, HTTPStatus.PERMANENT_REDIRECT})
-_REDIRECTS = _KEEP_METHOD | {
-    HTTPStatus.MOVED_PERMANENTLY,
-    HTTPStatus.FOUND,
-    HTTPStatus.SEE_OTHER,
-}
+#: The status codes ``follow=True`` follows.
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 #: The longest redirect chain followed before giving up (Firefox's limit,
 #: which Django's client uses too).
 MAX_REDIRECTS = 20
 
 
-class AsyncAPIClient(AsyncClient):
+class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
     """An async test client for DRF APIs that runs the real ASGI request cycle.
 
-    Requests are built by :class:`~restflow.test.AsyncAPIRequestFactory`
-    (DRF's ``format=``/``content_type=`` encoding, WSGI-style extra keys) and
-    sent through Django's async handler with the full middleware stack.
-    Every request method returns an awaitable; ``await`` it for the response,
-    which carries ``data`` (for DRF responses), ``json()``,
-    ``asgi_request`` and, after ``follow=True``, ``redirect_chain``.
+    It is DRF's ``APIClient`` rebuilt on Django's ``AsyncClient``: requests
+    are described by :class:`~restflow.test.AsyncAPIRequestFactory` (DRF's
+    ``format=``/``content_type=`` encoding, JSON by default) and handled by
+    Django's ASGI handler with the full middleware stack. Every request
+    method returns an awaitable; ``await`` it for the response
+    (:class:`~restflow.test.ClientResponse`), which carries ``data`` for DRF
+    responses, ``json()``, ``asgi_request`` and, after ``follow=True``,
+    ``redirect_chain``.
 
-    ``enforce_csrf_checks`` and ``raise_request_exception`` keep their Django
-    meaning, as do ``headers=`` and ``query_params=``. Any other keyword is a
-    WSGI environ key sent with every request:
-    ``AsyncAPIClient(HTTP_HOST="api.example.com")``.
+    ``enforce_csrf_checks`` and ``raise_request_exception`` keep their
+    Django meaning, as do ``headers=`` and ``query_params=``. Other keywords
+    are sent with every request, and can be changed later in
+    :attr:`defaults`: ``AsyncAPIClient(HTTP_X_TEAM="red")``. Keywords mean
+    what they mean to DRF's client, or, for names DRF gives no meaning, to
+    Django's ``AsyncClient``; the guide has the table. The client sends a
+    ``Host`` header, as a browser and Django's ``AsyncClient`` do.
     """
 
-    handler: ForceAuthAsyncClientHandler
+    handler: ClientHandler  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -59,34 +60,25 @@ class AsyncAPIClient(AsyncClient):
         query_params: dict[str, Any] | None = None,
         **defaults: Any,
     ) -> None:
-        _refuse_cookie_key(defaults, "AsyncAPIClient()")
-        super().__init__(enforce_csrf_checks, raise_request_exception)
-        self.handler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
-        self._factory = _MessageFactory(
+        self._credentials: dict[str, Any] = {}
+        self._forced: tuple[Any, Any] | None = None
+        super().__init__(
             enforce_csrf_checks, headers=headers, query_params=query_params, **defaults
         )
-        self._credentials: dict[str, Any] = {}
-        self._view_errors: weakref.WeakKeyDictionary[Any, Any] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.handler = ClientHandler(enforce_csrf_checks)
+        self.raise_request_exception = raise_request_exception
 
     # -- authentication ----------------------------------------------------
 
     def credentials(self, **kwargs: Any) -> None:
-        """Send these headers with every later request; no arguments clears them.
+        """Send these keywords with every later request; no arguments clears them.
 
-        Keys are WSGI environ names (``HTTP_AUTHORIZATION="Token abc"``), as in
-        DRF. A call replaces the previous credentials rather than adding to
-        them.
+        Typically a header: ``credentials(HTTP_AUTHORIZATION="Token abc")``.
+        They win over the same keywords given to a request, as in DRF, and a
+        call replaces the previous credentials rather than adding to them.
         """
-        for key in kwargs:
-            if not key.startswith(("HTTP_", "CONTENT_")):
-                raise ValueError(
-                    f"credentials() got {key!r}; credential keys are WSGI "
-                    "header names starting with HTTP_ or CONTENT_, for "
-                    f"example HTTP_{key.upper().replace('-', '_')}=..."
-                )
-        _refuse_cookie_key(kwargs, "credentials()")
+        call = f"{type(self).__name__}.credentials()"
+        self._describe("GET", "/", b"", None, False, dict(kwargs), call=call)
         self._credentials = kwargs
 
     def force_authenticate(self, user: Any = None, token: Any = None) -> None:
@@ -99,11 +91,11 @@ class AsyncAPIClient(AsyncClient):
         no database access, so it is safe inside ``async def`` tests.
         """
         refuse_awaitables(user, token)
-        self.handler._force_user = user
-        self.handler._force_token = token
         if user is None and token is None:
-            self._credentials = {}
+            self._forget_identity()
             self.cookies.clear()
+        else:
+            self._forced = (user, token)
 
     def login(self, **credentials: Any) -> bool:
         """Log in through the auth backends; sync code only (see :meth:`alogin`)."""
@@ -132,57 +124,43 @@ class AsyncAPIClient(AsyncClient):
         self._forget_identity()
         await super().alogout()
 
-    # -- errors raised by views -------------------------------------------
-
-    def store_exc_info(self, **kwargs: Any) -> None:
-        """Remember the exception a view raised, for the request that raised it.
-
-        Django keeps a single ``exc_info`` per client, so when requests run
-        concurrently one request could re-raise another's error. Keying it by
-        request keeps each error with its own response.
-        """
-        request = kwargs.get("request")
-        if request is None:
-            super().store_exc_info(**kwargs)
-        else:
-            self._view_errors[request] = sys.exc_info()
-
-    def check_exception(self, response: HttpResponseBase) -> None:  # type: ignore[override]
-        """Re-raise the error of the view behind ``response``, if it raised one
-        (unless the client was made with ``raise_request_exception=False``)."""
-        request = getattr(response, "asgi_request", None)
-        error = self._view_errors.pop(request, None) if request is not None else None
-        if error is None:
-            super().check_exception(response)
-            return
-        response.exc_info = error  # type: ignore[attr-defined]
-        if self.raise_request_exception:
-            raise error[1]
-
     def _forget_identity(self) -> None:
         self._credentials = {}
-        self.handler._force_user = None
-        self.handler._force_token = None
+        self._forced = None
 
     # -- request methods ---------------------------------------------------
+    #
+    # DRF's verbs encode the body and build the query string; they all end in
+    # generic(), which describes the request and returns it as pending.
 
     def get(  # type: ignore[override]
         self, path: str, data: Any = None, follow: bool = False, **extra: Any
-    ) -> PendingResponse[Any]:
-        """Send a GET request; ``data`` becomes the query string."""
-        return self._send("get", path, data, follow=follow, **extra)
+    ) -> PendingResponse[ClientResponse]:
+        """Send a GET request; ``data`` becomes the query string.
+
+        ``format=`` is accepted and has no effect, as in DRF.
+        """
+        return cast(
+            PendingResponse[ClientResponse],
+            super().get(path, data, follow=follow, **extra),
+        )
 
     def head(  # type: ignore[override]
         self, path: str, data: Any = None, follow: bool = False, **extra: Any
-    ) -> PendingResponse[Any]:
+    ) -> PendingResponse[ClientResponse]:
         """Send a HEAD request; ``data`` becomes the query string."""
-        return self._send("head", path, data, follow=follow, **extra)
+        return cast(
+            PendingResponse[ClientResponse],
+            super().head(path, data, follow=follow, **extra),
+        )
 
     def trace(  # type: ignore[override]
         self, path: str, follow: bool = False, **extra: Any
-    ) -> PendingResponse[Any]:
+    ) -> PendingResponse[ClientResponse]:
         """Send a TRACE request."""
-        return self._send("trace", path, follow=follow, **extra)
+        return cast(
+            PendingResponse[ClientResponse], super().trace(path, follow=follow, **extra)
+        )
 
     def post(  # type: ignore[override]
         self,
@@ -192,10 +170,12 @@ class AsyncAPIClient(AsyncClient):
         content_type: str | None = None,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send a POST request with ``data`` encoded by ``format`` or raw."""
-        return self._send(
-            "post", path, data, format, content_type, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send a POST request with ``data`` rendered by ``format`` (JSON unless
+        configured otherwise), or as the raw body when ``content_type`` is given."""
+        return cast(
+            PendingResponse[ClientResponse],
+            super().post(path, data, format, content_type, follow=follow, **extra),
         )
 
     def put(  # type: ignore[override]
@@ -206,10 +186,11 @@ class AsyncAPIClient(AsyncClient):
         content_type: str | None = None,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send a PUT request with ``data`` encoded by ``format`` or raw."""
-        return self._send(
-            "put", path, data, format, content_type, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send a PUT request; the body is encoded as for :meth:`post`."""
+        return cast(
+            PendingResponse[ClientResponse],
+            super().put(path, data, format, content_type, follow=follow, **extra),
         )
 
     def patch(  # type: ignore[override]
@@ -220,10 +201,11 @@ class AsyncAPIClient(AsyncClient):
         content_type: str | None = None,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send a PATCH request with ``data`` encoded by ``format`` or raw."""
-        return self._send(
-            "patch", path, data, format, content_type, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send a PATCH request; the body is encoded as for :meth:`post`."""
+        return cast(
+            PendingResponse[ClientResponse],
+            super().patch(path, data, format, content_type, follow=follow, **extra),
         )
 
     def delete(  # type: ignore[override]
@@ -234,10 +216,11 @@ class AsyncAPIClient(AsyncClient):
         content_type: str | None = None,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send a DELETE request, with an optional body."""
-        return self._send(
-            "delete", path, data, format, content_type, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send a DELETE request, with an optional body as for :meth:`post`."""
+        return cast(
+            PendingResponse[ClientResponse],
+            super().delete(path, data, format, content_type, follow=follow, **extra),
         )
 
     def options(  # type: ignore[override]
@@ -248,10 +231,11 @@ class AsyncAPIClient(AsyncClient):
         content_type: str | None = None,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send an OPTIONS request, with an optional body."""
-        return self._send(
-            "options", path, data, format, content_type, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send an OPTIONS request, with an optional body as for :meth:`post`."""
+        return cast(
+            PendingResponse[ClientResponse],
+            super().options(path, data, format, content_type, follow=follow, **extra),
         )
 
     def generic(  # type: ignore[override]
@@ -264,108 +248,80 @@ class AsyncAPIClient(AsyncClient):
         *,
         follow: bool = False,
         **extra: Any,
-    ) -> PendingResponse[Any]:
-        """Send a request with any method and a raw body, as Django's does."""
-        return self._send(
-            "generic", path, method, data, content_type, secure, follow=follow, **extra
+    ) -> PendingResponse[ClientResponse]:
+        """Send a request with any method and a raw body; the verbs end here.
+
+        The request is built at once, so mistakes in the call raise here,
+        even before ``await``.
+        """
+        message = self._describe(
+            method, path, data, content_type, secure, extra, host_header=True
+        )
+        send = self._follow if follow else self._send
+        return PendingResponse(
+            send(message, self._forced), f"client.{method.lower()}({path!r})"
         )
 
-    def _send(
-        self, verb: str, path: str, *args: Any, follow: bool, **extra: Any
-    ) -> PendingResponse[Any]:
-        _refuse_cookie_key(extra, f"AsyncAPIClient.{verb}()")
-        # Build now, so mistakes in the call raise here, even without await.
-        coroutine = self._dispatch(self._build(verb, path, args, extra))
-        if follow:
-            coroutine = self._follow(coroutine, verb, path, args, extra)
-        return PendingResponse(coroutine, f"client.{verb}({path!r})")
+    def _final_keywords(self) -> dict[str, Any]:
+        return self._credentials
 
-    def _build(
-        self, verb: str, path: str, args: tuple[Any, ...], extra: dict[str, Any]
-    ) -> tuple[ASGIScope, bytes]:
-        extra = {**extra, **self._credentials}
-        if verb == "generic":  # args starts with the method, which comes first
-            return self._factory.generic(args[0], path, *args[1:], **extra)  # type: ignore[return-value]
-        message: tuple[ASGIScope, bytes] = getattr(self._factory, verb)(
-            path, *args, **extra
-        )
-        return message
+    # -- sending -----------------------------------------------------------
 
-    async def _dispatch(self, message: tuple[ASGIScope, bytes]) -> HttpResponseBase:
-        scope, body = message
-        # AsyncClient.request() adds the client's cookie jar to the scope.
-        scope["headers"] = [h for h in scope["headers"] if h[0] != b"cookie"]
-        response: HttpResponseBase = await self.request(
-            **scope, _body_file=FakePayload(body)
-        )
-        return response
+    async def _send(
+        self, message: RequestMessage, forced: tuple[Any, Any] | None
+    ) -> ClientResponse:
+        scope = message.scope(self.cookies)
+        if forced is not None:
+            scope[FORCED_AUTHENTICATION] = forced
+        with capturing() as trail:
+            response = await self.handler.respond(scope, message.body)
+        return self._received(response, scope, trail)
+
+    def _received(
+        self, response: HttpResponseBase, scope: dict[str, Any], trail: RequestTrail
+    ) -> ClientResponse:
+        """Give ``response`` what Django's test client gives it; raise the
+        view's error unless ``raise_request_exception`` is off."""
+        received = cast(Any, response)
+        received.exc_info = trail.exc_info
+        if trail.exc_info is not None and self.raise_request_exception:
+            raise trail.exc_info[1]
+        received.client = self
+        received.request = scope
+        received.templates = trail.rendered.get("templates", [])
+        context = trail.rendered.get("context")
+        received.context = context[0] if context and len(context) == 1 else context
+        # Django's own parser: its message and caching, as tests expect them.
+        received.json = partial(self._parse_json, response)  # type: ignore[attr-defined]
+        received.redirect_chain = []
+        request = received.asgi_request
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            urlconf = getattr(request, "urlconf", None)
+            match = SimpleLazyObject(lambda: resolve(scope["path"], urlconf=urlconf))
+        received.resolver_match = match
+        if response.cookies:
+            self.cookies.update(response.cookies)
+        return cast(ClientResponse, received)
 
     async def _follow(
-        self,
-        first: Coroutine[Any, Any, HttpResponseBase],
-        verb: str,
-        path: str,
-        args: tuple[Any, ...],
-        extra: dict[str, Any],
-    ) -> HttpResponseBase:
-        response = await first
+        self, message: RequestMessage, forced: tuple[Any, Any] | None
+    ) -> ClientResponse:
+        """Send ``message``, then follow redirects as Django's client does."""
+        response = await self._send(message, forced)
         chain: list[tuple[str, int]] = []
         while response.status_code in _REDIRECTS:
             location = response["Location"]
             chain.append((location, response.status_code))
+            message = message.redirected(location, response.status_code)
+            response = await self._send(message, forced)
+            response.redirect_chain = chain
             if chain[-1] in chain[:-1]:
-                response.redirect_chain = chain  # type: ignore[attr-defined]
-                raise RedirectCycleError("Redirect loop detected.", response)
+                raise RedirectCycleError("Redirect loop detected.", cast(Any, response))
             if len(chain) > MAX_REDIRECTS:
-                response.redirect_chain = chain  # type: ignore[attr-defined]
-                raise RedirectCycleError("Too many redirects.", response)
-            path = _redirect_target(path, location, extra)
-            if response.status_code not in _KEEP_METHOD:
-                # 301, 302 and 303 are re-requested with GET and no body (so
-                # no Content-Type either), as Django's client and browsers do.
-                verb, args = "get", ()
-                extra["content_type"] = None
-            elif verb in ("get", "head"):
-                args = ()  # the Location's own query string replaces data=
-            response = await self._dispatch(self._build(verb, path, args, extra))
-        response.redirect_chain = chain  # type: ignore[attr-defined]
+                raise RedirectCycleError("Too many redirects.", cast(Any, response))
+        response.redirect_chain = chain
         return response
-
-
-class _MessageFactory(AsyncAPIRequestFactory):
-    """The factory, stopping one step short for the client: its verbs return
-    the ASGI scope and body, and Django's handler builds the request."""
-
-    def request(self, **environ: Any) -> tuple[ASGIScope, bytes]:  # type: ignore[override]
-        return self.asgi_message(**environ)
-
-
-def _redirect_target(previous: str, location: str, extra: dict[str, Any]) -> str:
-    """Return the path to request next, updating host and scheme in ``extra``."""
-    url = urlsplit(location)
-    extra.pop("query_params", None)  # the Location's query string wins
-    if url.scheme:
-        extra["wsgi.url_scheme"] = url.scheme
-        extra.pop("secure", None)
-    if url.hostname:
-        extra["SERVER_NAME"] = url.hostname
-        extra["HTTP_HOST"] = f"{url.hostname}:{url.port}" if url.port else url.hostname
-    if url.port:
-        extra["SERVER_PORT"] = str(url.port)
-    elif url.scheme:
-        extra["SERVER_PORT"] = "443" if url.scheme == "https" else "80"
-    path = url.path or "/"
-    if not path.startswith("/"):
-        path = urljoin(urlsplit(previous).path, path)
-    return f"{path}?{url.query}" if url.query else path
-
-
-def _refuse_cookie_key(keys: dict[str, Any], where: str) -> None:
-    if "HTTP_COOKIE" in keys:
-        raise ValueError(
-            f"{where} got HTTP_COOKIE, but the client sends its own cookie "
-            "jar: set client.cookies['name'] = 'value' instead."
-        )
 
 
 def _refuse_in_event_loop(call: str, async_call: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import warnings
 from collections.abc import Coroutine, Generator
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 __all__ = ["NotAwaitedError", "PendingResponse"]
 
@@ -59,11 +59,15 @@ class PendingResponse(Coroutine[Any, Any, _T]):
     def __repr__(self) -> str:
         return f"<PendingResponse {self._description}: not awaited yet>"
 
-    def __getattr__(self, name: str) -> NoReturn:
-        raise NotAwaitedError(self._message(f"has no attribute {name!r}"))
+    if not TYPE_CHECKING:
+        # Hidden from type checkers, so that reading a response attribute from
+        # a pending request (a forgotten await) is a type error, not NoReturn.
 
-    def __getitem__(self, key: object) -> NoReturn:
-        raise NotAwaitedError(self._message(f"has no item {key!r}"))
+        def __getattr__(self, name: str) -> NoReturn:
+            raise NotAwaitedError(self._message(f"has no attribute {name!r}"))
+
+        def __getitem__(self, key: object) -> NoReturn:
+            raise NotAwaitedError(self._message(f"has no item {key!r}"))
 
     def _message(self, problem: str) -> str:
         return (
