@@ -106,6 +106,9 @@ ALLOWED: dict[str, dict[str, str]] = {
     "django": {},
 }
 
+#: The most test ids printed for one cause of regressions.
+MAX_LISTED = 40
+
 #: Packages DRF's suite cannot run without (import name, distribution).
 DRF_TEST_REQUIREMENTS = (
     ("pytest_django", "pytest-django"),
@@ -241,10 +244,14 @@ def _run(name: str, command: Sequence[str], cwd: Path, work: Path) -> Run:
         ).returncode
     run = Run(name, log, time.monotonic() - started)
     print(f" {run.seconds:.1f} s")
-    if outcomes.exists():
-        run.outcomes = load(outcomes)
-    else:
+    # Both runners exit with 1 when a test failed; anything else, or no
+    # outcomes at all, means the run itself broke.
+    if code not in (0, 1):
+        run.crash = f"exit code {code}"
+    elif not outcomes.exists():
         run.crash = f"exit code {code} and no outcomes were written"
+    else:
+        run.outcomes = load(outcomes)
     return run
 
 
@@ -344,24 +351,26 @@ def report(suite: str, title: str, baseline: Run, restflow: Run) -> bool:
     for run in (baseline, restflow):
         label = "baseline" if run is baseline else "restflow"
         if run.crash:
-            print(f"  {label}: CRASHED ({run.crash}); see {run.log}")
+            print(f"  {label}: CRASHED ({run.crash}); the end of {run.log}:")
+            _print_tail(run.log)
         else:
             print(f"  {label}: {_counts(run)}")
     if baseline.crash or restflow.crash:
         return False
     if not baseline.counts()["passed"]:
-        print(
-            f"  the baseline passed no test: the harness is broken; see {baseline.log}"
-        )
+        print("  the baseline passed no test: the harness is broken; its log ends:")
+        _print_tail(baseline.log)
         return False
     comparison = compare(baseline, restflow, ALLOWED[suite])
     if comparison.regressions:
         print(f"  REGRESSIONS ({len(comparison.regressions)}), by cause:")
         for message, test_ids in _by_message(comparison.regressions.items()):
             print(f"    {len(test_ids)} x {message}")
-            for test_id in test_ids:
+            for test_id in test_ids[:MAX_LISTED]:
                 print(f"        {test_id}")
-        print(f"  logs: {baseline.log}, {restflow.log}")
+            if len(test_ids) > MAX_LISTED:
+                print(f"        ... and {len(test_ids) - MAX_LISTED} more")
+        print(f"  logs (kept with --keep): {baseline.log}, {restflow.log}")
     else:
         print("  no regressions")
     if comparison.allowed:
@@ -371,6 +380,11 @@ def report(suite: str, title: str, baseline: Run, restflow: Run) -> bool:
     for test_id in comparison.unused_allowances:
         print(f"  note: allowed difference did not occur: {test_id}")
     return not comparison.regressions
+
+
+def _print_tail(log: Path, lines: int = 30) -> None:
+    for line in log.read_text(errors="replace").splitlines()[-lines:]:
+        print(f"    | {line}")
 
 
 def _by_message(items: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:

@@ -41,6 +41,10 @@ async def _result(pending: Awaitable[_T]) -> _T:
 
 
 def _wait(pending: Awaitable[_T]) -> _T:
+    # The verb was called in the test's thread, so the request is built (and
+    # a bad argument raises) there; async_to_sync runs it in an event loop
+    # of its own and sends the sync code of views and middleware back to
+    # this thread, inside the test's database transaction.
     return async_to_sync(_result)(pending)
 
 
