@@ -9,3 +9,7 @@ records every test's outcome and, when asked, swaps in restflow's client.
 from test_sqlite import *  # type: ignore[import-not-found]  # noqa: F403
 
 TEST_RUNNER = "django_runner.CompatRunner"
+
+# Django's AsyncClient encodes bodies given without a content type as
+# multipart; restflow's default is JSON unless the project says otherwise.
+REST_FRAMEWORK = {"TEST_REQUEST_DEFAULT_FORMAT": "multipart"}

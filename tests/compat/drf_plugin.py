@@ -58,10 +58,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     swap = session.config.getoption("--restflow-swap")
+    if swap != "none":
+        _keep_drfs_default_format()
     if swap == "factory":
         _swap_factory()
     elif swap == "client":
         _swap_client()
+
+
+def _keep_drfs_default_format() -> None:
+    """Encode bodies given without ``format=`` as multipart, as DRF does.
+
+    restflow's default format is JSON; a DRF suite that relies on DRF's
+    implicit multipart sets the setting once, as the migration guide says.
+    """
+    from django.conf import settings
+
+    settings.REST_FRAMEWORK = {
+        **getattr(settings, "REST_FRAMEWORK", {}),
+        "TEST_REQUEST_DEFAULT_FORMAT": "multipart",
+    }
 
 
 def _swap_factory() -> None:
