@@ -1,15 +1,21 @@
-"""Per-request cost of restflow's client next to the tools it is built on.
+"""Per-request cost and memory of restflow's client next to the tools it is built on.
 
 Run from the repository root::
 
     python tests/benchmarks/bench_client.py [--rounds 10] [--requests 200]
-    python tests/benchmarks/bench_client.py --chart docs/img/performance.png
+    python tests/benchmarks/bench_client.py --docs   # rewrite the docs' figures
 
 Every path sends the same JSON body to the same DRF view, in one process,
 taking turns request by request so that drift in machine speed hits them
 all alike. The table gives the median cost of one request on each path and
 ratios taken within this one run. A second table gathers N requests to a
-view that awaits 50 ms, against the same N sent one after another.
+view that awaits 50 ms, against the same N sent one after another. A third
+gives the peak memory of a 50 MB raw upload and a 50 MB download through
+restflow's client and Django's ``AsyncClient``, traced with ``tracemalloc``.
+
+``--docs`` writes the figures the performance page shows
+(``docs/_figures/client.md``) and its chart (``docs/img/performance.png``,
+which needs matplotlib: ``pip install -e ".[benchmark]"``).
 
 This is a measurement, not a test: nothing here asserts a time.
 """
@@ -18,10 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
+import os
+import platform
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -48,6 +58,8 @@ settings.configure(
         "django.middleware.csrf.CsrfViewMiddleware",
     ],
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    # The memory measurement sends 50 MB; the upload view reads it as a stream.
+    DATA_UPLOAD_MAX_MEMORY_SIZE=None,
     REST_FRAMEWORK={
         "DEFAULT_AUTHENTICATION_CLASSES": [],
         "DEFAULT_PERMISSION_CLASSES": [],
@@ -59,6 +71,7 @@ django.setup()
 from adrf.views import APIView as AsyncAPIView  # noqa: E402
 from asgiref.sync import async_to_sync, sync_to_async  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.http import HttpRequest, HttpResponse  # noqa: E402
 from django.test import AsyncClient  # noqa: E402
 from django.urls import path  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
@@ -83,8 +96,28 @@ class Sleeper(AsyncAPIView):
         return Response({"slept": True})
 
 
+#: The size of the body in the memory measurement.
+BIG = 50 * 1024 * 1024
+
+
+def upload(request: HttpRequest) -> HttpResponse:
+    """Read a raw upload as a stream, as an upload view would."""
+    received = 0
+    while chunk := request.read(1 << 16):
+        received += len(chunk)
+    return HttpResponse(str(received))
+
+
+def download(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"x" * BIG, content_type="application/octet-stream")
+
+
 echo_view = Echo.as_view()
-urlpatterns = [path("echo/", echo_view)]
+urlpatterns = [
+    path("echo/", echo_view),
+    path("upload/", upload),
+    path("download/", download),
+]
 
 
 def _asgi_scope() -> dict[str, Any]:
@@ -194,33 +227,124 @@ async def concurrency(n: int) -> tuple[float, float]:
     return gathered, sequential
 
 
+async def memory() -> dict[str, dict[str, float]]:
+    """Peak memory, in MB, that one 50 MB upload and one 50 MB download add.
+
+    The upload's body exists before the measurement starts, so only what
+    the client and the view allocate to deliver it counts; the download's
+    body is made by the view, so one copy is the least it can cost.
+    """
+    clients: dict[str, Callable[[], Any]] = {
+        "restflow AsyncAPIClient": AsyncAPIClient,
+        "Django AsyncClient": AsyncClient,
+    }
+    payload = b"u" * BIG
+    peaks: dict[str, dict[str, float]] = {}
+    for name, make_client in clients.items():
+        client = make_client()
+        peaks[name] = {}
+        for case in ("upload", "download"):
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            if case == "upload":
+                response = await client.post(
+                    "/upload/", payload, content_type="application/octet-stream"
+                )
+                assert response.content == str(BIG).encode(), response.content[:80]
+            else:
+                response = await client.get("/download/")
+                assert len(response.content) == BIG
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            del response
+            peaks[name][case] = (peak - before) / 2**20
+    return peaks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--gather", type=int, default=40)
-    parser.add_argument("--chart", type=Path, help="write a PNG bar chart here")
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="write docs/_figures/client.md and docs/img/performance.png",
+    )
     args = parser.parse_args()
 
+    load = os.getloadavg()[0]
     samples = async_to_sync(measure)(args.rounds, args.requests)
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    ours = medians["restflow AsyncAPIClient"]
-    print(
-        f"Per-request cost, median of {args.rounds * args.requests} requests per "
-        f"path, taking turns (Python {sys.version.split()[0]}, "
-        f"Django {django.__version__}, DRF {rest_framework.VERSION})"
-    )
-    print(f"{'path':<30} {'µs/request':>11} {'restflow ÷ this':>16}")
-    for name, value in medians.items():
-        print(f"{name:<30} {value * 1e6:>11.1f} {ours / value:>16.3f}")
     gathered, sequential = async_to_sync(concurrency)(args.gather)
-    print()
-    print(f"{args.gather} requests to a view that awaits 50 ms, through one client:")
-    print(f"  gathered   {gathered:6.3f} s")
-    print(f"  sequential {sequential:6.3f} s   ({sequential / gathered:.1f}x longer)")
-    if args.chart:
-        write_chart(medians, args.chart)
-        print(f"\nchart written to {args.chart}")
+    peaks = async_to_sync(memory)()
+    figures = render(args, medians, gathered, sequential, peaks, load)
+    print(figures)
+    if args.docs:
+        FIGURES.parent.mkdir(exist_ok=True)
+        FIGURES.write_text(
+            "<!-- Written by tests/benchmarks/bench_client.py --docs; "
+            "do not edit. -->\n\n" + figures
+        )
+        write_chart(medians, CHART)
+        print(f"wrote {FIGURES.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = ROOT / "docs" / "_figures" / "client.md"
+CHART = ROOT / "docs" / "img" / "performance.png"
+
+
+def render(
+    args: argparse.Namespace,
+    medians: dict[str, float],
+    gathered: float,
+    sequential: float,
+    peaks: dict[str, dict[str, float]],
+    load: float,
+) -> str:
+    """The figures as the Markdown the performance page includes."""
+    import asgiref
+
+    ours = medians["restflow AsyncAPIClient"]
+    lines = [
+        f"Measured with Python {platform.python_version()}, Django "
+        f"{django.__version__}, Django REST framework {rest_framework.VERSION}, "
+        f"asgiref {asgiref.__version__}, on {os.cpu_count()} CPUs (load average "
+        f"{load:.1f} at the start), with `--rounds {args.rounds} --requests "
+        f"{args.requests} --gather {args.gather}`: the median of "
+        f"{args.rounds * args.requests} requests per path.",
+        "",
+        "| Path | µs per request | restflow's time ÷ this path's |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {value * 1e6:.0f} | {ours / value:.3f} |"
+        for name, value in medians.items()
+    ]
+    lines += [
+        "",
+        f"{args.gather} requests to a view that awaits 50 ms, through one client:",
+        "",
+        "| | Time |",
+        "|---|---:|",
+        f"| gathered with `asyncio.gather()` | {gathered:.3f} s |",
+        f"| one after another | {sequential:.3f} s "
+        f"({sequential / gathered:.1f} times as long) |",
+        "",
+        f"Peak memory added by one {BIG // 2**20} MB request (traced with "
+        "`tracemalloc`; the upload's body exists beforehand, the download's is "
+        "made by the view):",
+        "",
+        "| Client | 50 MB raw upload | 50 MB download |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {case['upload']:.1f} MB | {case['download']:.1f} MB |"
+        for name, case in peaks.items()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def write_chart(medians: dict[str, float], target: Path) -> None:
@@ -230,7 +354,7 @@ def write_chart(medians: dict[str, float], target: Path) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        sys.exit("--chart needs matplotlib: pip install 'restflow[benchmark]'")
+        sys.exit("--docs draws a chart with matplotlib: pip install -e '.[benchmark]'")
     names = list(medians)
     values = [medians[n] * 1e6 for n in names]
     figure, axes = plt.subplots(figsize=(8, 3.2))

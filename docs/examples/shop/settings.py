@@ -64,8 +64,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
-    # Test requests send JSON unless a test asks for another format.
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 # manage.py test with a cache emptied after each test, as pytest does with
