@@ -30,4 +30,5 @@ urlpatterns = [
     path("commit-aware/", views.CommitAwareCreate.as_view()),
     path("csrf-guarded/", views.CsrfGuarded.as_view()),
     path("api/", include(router.urls)),
+    path("streams/", include("tests.project.streaming_views")),
 ]

@@ -16,9 +16,12 @@ class Product(models.Model):
 
 
 class Order(models.Model):
+    STATUSES = [("placed", "placed"), ("paid", "paid"), ("shipped", "shipped")]
+
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     product = models.ForeignKey(Product, on_delete=models.PROTECT)
     quantity = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=STATUSES, default="placed")
 
     class Meta:
         app_label = "shop"

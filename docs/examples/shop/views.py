@@ -1,14 +1,18 @@
 """The shop's API.
 
 Products are served by an ordinary sync DRF view set, whose reads are cached
-by restflow.caching; orders and users by async adrf views. There is also a
-streamed CSV export, two redirects and a health check, so that the tests can
-show every part of restflow.test.
+by restflow.caching; orders and users by async adrf views, with a stream of
+server-sent events for an order's status. There is also a streamed CSV
+export, two redirects and a health check, so that the tests can show every
+part of restflow.test.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
 from asgiref.sync import sync_to_async
@@ -27,6 +31,7 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -115,6 +120,50 @@ class OrderList(AsyncAPIView):
         quantity = int(request.data.get("quantity", 1))
         order = await sync_to_async(place_order)(request.user, product, quantity)
         return Response({"id": order.pk}, status=201)
+
+
+# --8<-- [start:order-events]
+class EventStreamRenderer(BaseRenderer):
+    """Lets DRF's content negotiation accept ``Accept: text/event-stream``;
+    the view streams the events itself."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+
+    def render(self, data: Any, accepted_media_type: Any = None, context: Any = None):
+        return json.dumps(data)
+
+
+class OrderEvents(AsyncAPIView):
+    """The status of one of the customer's orders, as server-sent events:
+    the current one at once, then each change, until the order has shipped."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    renderer_classes = [EventStreamRenderer]
+    #: Seconds between two looks at the order.
+    poll_interval = 0.05
+
+    async def get(self, request: Request, pk: int) -> StreamingHttpResponse:
+        order = await aget_object_or_404(Order, pk=pk, customer=request.user)
+        return StreamingHttpResponse(
+            self.events(order),
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    async def events(self, order: Order) -> AsyncIterator[str]:
+        status, number = order.status, 1
+        yield f"event: status\nid: {number}\ndata: {json.dumps({'status': status})}\n\n"
+        while status != "shipped":
+            await asyncio.sleep(self.poll_interval)
+            orders = Order.objects.filter(pk=order.pk)
+            current = await orders.values_list("status", flat=True).aget()
+            if current != status:
+                status, number = current, number + 1
+                data = json.dumps({"status": status})
+                yield f"event: status\nid: {number}\ndata: {data}\n\n"
+
+    # --8<-- [end:order-events]
 
 
 # -- users: async adrf views ------------------------------------------------------

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from restflow.test.liveserver import AsyncAPILiveServerTestCase
     from restflow.test.pending import NotAwaitedError, PendingResponse
     from restflow.test.response import ClientResponse
+    from restflow.test.streaming import (
+        ClientDisconnected,
+        ServerSentEvent,
+        SSEError,
+        StreamClosedError,
+        StreamContext,
+        StreamedResponse,
+    )
     from restflow.test.testcases import (
         AsyncAPISimpleTestCase,
         AsyncAPITestCase,
@@ -35,9 +43,15 @@ _HOMES = {
     "AsyncAPITestCase": "restflow.test.testcases",
     "AsyncAPITestCaseMixin": "restflow.test.testcases",
     "AsyncAPITransactionTestCase": "restflow.test.testcases",
+    "ClientDisconnected": "restflow.test.streaming",
     "ClientResponse": "restflow.test.response",
     "NotAwaitedError": "restflow.test.pending",
     "PendingResponse": "restflow.test.pending",
+    "SSEError": "restflow.test.streaming",
+    "ServerSentEvent": "restflow.test.streaming",
+    "StreamClosedError": "restflow.test.streaming",
+    "StreamContext": "restflow.test.streaming",
+    "StreamedResponse": "restflow.test.streaming",
     "force_authenticate": "restflow.test.authentication",
 }
 
@@ -49,9 +63,15 @@ __all__ = [
     "AsyncAPITestCase",
     "AsyncAPITestCaseMixin",
     "AsyncAPITransactionTestCase",
+    "ClientDisconnected",
     "ClientResponse",
     "NotAwaitedError",
     "PendingResponse",
+    "SSEError",
+    "ServerSentEvent",
+    "StreamClosedError",
+    "StreamContext",
+    "StreamedResponse",
     "force_authenticate",
 ]
 

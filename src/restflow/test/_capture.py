@@ -23,26 +23,37 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from django.core.handlers.asgi import ASGIRequest
 from django.core.signals import got_request_exception
+from django.http import HttpResponseBase
 from django.test.client import store_rendered_templates  # type: ignore[attr-defined]
 from django.test.signals import template_rendered
 
-__all__ = ["RequestTrail", "capturing"]
+__all__ = ["RequestTrail", "capturing", "current_trail"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 
 
 @dataclasses.dataclass
 class RequestTrail:
-    """The templates, contexts and view error recorded for one request."""
+    """What one request left behind: the templates and contexts rendered,
+    the view's error, and - when it went through the ASGI messages of a
+    stream - the request and response objects Django made."""
 
     rendered: dict[str, Any] = dataclasses.field(default_factory=dict)
     exc_info: ExcInfo | None = None
+    request: ASGIRequest | None = None
+    response: HttpResponseBase | None = None
 
 
 _current: contextvars.ContextVar[RequestTrail | None] = contextvars.ContextVar(
     "restflow_request_trail", default=None
 )
+
+
+def current_trail() -> RequestTrail | None:
+    """The trail of the request whose code is running, if any."""
+    return _current.get()
 
 
 def _template_rendered(sender: Any, **kwargs: Any) -> None:

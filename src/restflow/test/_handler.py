@@ -17,10 +17,11 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIHandler, ASGIRequest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.http import HttpResponseBase, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.test.client import conditional_content_removal
 
 import restflow
+from restflow.test._capture import current_trail
 from restflow.test.authentication import force_authenticate
 
 __all__ = ["FORCED_AUTHENTICATION", "ClientHandler", "keeping_connections_open"]
@@ -66,7 +67,17 @@ class ClientHandler(ASGIHandler):
             forced = scope.get(FORCED_AUTHENTICATION)
             if forced is not None:
                 force_authenticate(request, *forced)
+            if (trail := current_trail()) is not None:
+                trail.request = request
         return created
+
+    async def run_get_response(self, request: HttpRequest) -> HttpResponseBase:
+        """Run middleware and view for a request served as ASGI messages, and
+        keep the response object for the test."""
+        response = await super().run_get_response(request)
+        if (trail := current_trail()) is not None:
+            trail.response = response
+        return response
 
     async def respond(self, scope: dict[str, Any], body: bytes) -> HttpResponseBase:
         """Run one request through the middleware and view; return the response.
@@ -98,10 +109,16 @@ class ClientHandler(ASGIHandler):
         return response
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Serve one ASGI connection, loading the middleware on first use."""
+        """Serve one request as ASGI messages, as a server would.
+
+        Unlike ``ASGIHandler.__call__``, no ``ThreadSensitiveContext`` of its
+        own: as with every request of the client, the view's sync code runs
+        in the thread the test's sync code runs in, on the test's database
+        connection.
+        """
         if not self._loaded:
             self.load_middleware()
-        await super().__call__(scope, receive, send)
+        await self.handle(scope, receive, send)
 
 
 _lock = threading.Lock()

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any, cast
 
-from django.http import HttpResponseBase
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test.client import AsyncClient, RedirectCycleError
 from django.urls import resolve
 from django.utils.functional import SimpleLazyObject
 
 from restflow.test._capture import RequestTrail, capturing
+from restflow.test._exchange import Exchange
 from restflow.test._handler import FORCED_AUTHENTICATION, ClientHandler
 from restflow.test._message import RequestMessage
 from restflow.test.authentication import refuse_awaitables
 from restflow.test.factory import AsyncAPIRequestFactory
 from restflow.test.pending import PendingResponse
 from restflow.test.response import ClientResponse
+from restflow.test.streaming import ClientDisconnected, StreamContext
 
 __all__ = ["MAX_REDIRECTS", "AsyncAPIClient"]
+
+#: ``(user, token)`` given to ``force_authenticate()``, or ``None``.
+Forced = tuple[Any, Any] | None
 
 #: The status codes ``follow=True`` follows.
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -247,35 +253,152 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         secure: bool = False,
         *,
         follow: bool = False,
+        disconnect_after: float | None = None,
+        _deliver: Callable[[RequestMessage, Forced], Any] | None = None,
         **extra: Any,
     ) -> PendingResponse[ClientResponse]:
         """Send a request with any method and a raw body; the verbs end here.
 
         The request is built at once, so mistakes in the call raise here,
-        even before ``await``.
+        even before ``await``. With ``disconnect_after`` (seconds; every verb
+        takes it), the client hangs up if the response is not complete by
+        then, as a user closing the tab: Django cancels the view, and
+        ``await`` raises :class:`~restflow.test.ClientDisconnected`.
         """
         message = self._describe(
             method, path, data, content_type, secure, extra, host_header=True
         )
-        send = self._follow if follow else self._send
-        return PendingResponse(
-            send(message, self._forced), f"client.{method.lower()}({path!r})"
-        )
+        if _deliver is not None:
+            return cast(
+                PendingResponse[ClientResponse], _deliver(message, self._forced)
+            )
+        description = f"client.{method.lower()}({path!r})"
+        if disconnect_after is not None:
+            if follow:
+                raise ValueError(
+                    f"{self._call(method)} got both follow=True and "
+                    "disconnect_after=: hang up on one request at a time."
+                )
+            sending = self._hang_up_after(
+                message, self._forced, disconnect_after, description
+            )
+        elif follow:
+            sending = self._follow(message, self._forced)
+        else:
+            sending = self._send(message, self._forced)
+        return PendingResponse(sending, description)
+
+    def stream(
+        self,
+        method: str,
+        path: str,
+        data: Any = None,
+        format: str | None = None,
+        content_type: str | None = None,
+        *,
+        timeout: float | None = None,
+        **extra: Any,
+    ) -> StreamContext:
+        """Send a request and read its response as it is produced.
+
+        Use it with ``async with``; the block is entered as soon as the view
+        has answered with its status and headers::
+
+            async with client.stream("GET", "/api/orders/7/events/") as response:
+                async for event in response.aiter_sse(timeout=2):
+                    ...
+
+        The arguments are those of the verbs, with the same encoding,
+        credentials, cookies and middleware. ``timeout`` (seconds, ``None``
+        for no limit) bounds the wait for the response start and, unless an
+        iterator is given its own, for each chunk. Leaving the block before
+        the body is complete hangs up: the client sends ``http.disconnect``,
+        and Django cancels the view as it does under an ASGI server.
+        """
+        verb = method.lower()
+        call = f"client.stream({method!r}, {path!r})"
+
+        def deliver(message: RequestMessage, forced: Forced) -> StreamContext:
+            exchange = Exchange(
+                self.handler, self._scope(message, forced), message.body
+            )
+            return StreamContext(exchange, call, timeout, self._stream_started)
+
+        extra["_deliver"] = deliver
+        if verb in ("get", "head"):
+            return cast(StreamContext, getattr(self, verb)(path, data, **extra))
+        if verb in ("post", "put", "patch", "delete", "options"):
+            send = getattr(self, verb)
+            return cast(StreamContext, send(path, data, format, content_type, **extra))
+        if format is not None:
+            raise ValueError(
+                f"{call} got format=, but only the verbs with a body encode data: "
+                "pass the body as bytes with content_type=."
+            )
+        body = "" if data is None else data
+        kind = content_type or "application/octet-stream"
+        return cast(StreamContext, self.generic(method, path, body, kind, **extra))
 
     def _final_keywords(self) -> dict[str, Any]:
         return self._credentials
 
     # -- sending -----------------------------------------------------------
 
-    async def _send(
-        self, message: RequestMessage, forced: tuple[Any, Any] | None
-    ) -> ClientResponse:
+    def _scope(self, message: RequestMessage, forced: Forced) -> dict[str, Any]:
         scope = message.scope(self.cookies)
         if forced is not None:
             scope[FORCED_AUTHENTICATION] = forced
+        return scope
+
+    async def _send(self, message: RequestMessage, forced: Forced) -> ClientResponse:
+        scope = self._scope(message, forced)
         with capturing() as trail:
             response = await self.handler.respond(scope, message.body)
         return self._received(response, scope, trail)
+
+    async def _hang_up_after(
+        self, message: RequestMessage, forced: Forced, seconds: float, call: str
+    ) -> ClientResponse:
+        """Send ``message`` as ASGI messages; hang up after ``seconds`` unless
+        the response is complete by then."""
+        exchange = Exchange(self.handler, self._scope(message, forced), message.body)
+        exchange.begin()
+        chunks: list[bytes] = []
+
+        async def read_to_the_end() -> None:
+            while not exchange.complete:
+                sent = await exchange.next_message(None)
+                if sent is None:
+                    return
+                if sent.get("body"):
+                    chunks.append(sent["body"])
+
+        try:
+            await asyncio.wait_for(read_to_the_end(), seconds)
+        except TimeoutError:
+            await exchange.hang_up()
+            raise ClientDisconnected(
+                f"{call} hung up after {seconds} s, before the response was "
+                "complete; Django cancelled the view, as it does when a client "
+                "of an ASGI server goes away."
+            ) from None
+        except BaseException:
+            await exchange.hang_up()
+            raise
+        await exchange.hang_up()
+        response = exchange.trail.response
+        assert response is not None
+        response.asgi_request = exchange.trail.request  # type: ignore[attr-defined]
+        if isinstance(response, StreamingHttpResponse):
+            response.streaming_content = _replay(chunks)
+        return self._received(response, exchange.scope, exchange.trail)
+
+    def _stream_started(self, exchange: Exchange) -> None:
+        trail = exchange.trail
+        if trail.exc_info is not None and self.raise_request_exception:
+            raise trail.exc_info[1]
+        if trail.response is not None and trail.response.cookies:
+            self.cookies.update(trail.response.cookies)
 
     def _received(
         self, response: HttpResponseBase, scope: dict[str, Any], trail: RequestTrail
@@ -304,9 +427,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
             self.cookies.update(response.cookies)
         return cast(ClientResponse, received)
 
-    async def _follow(
-        self, message: RequestMessage, forced: tuple[Any, Any] | None
-    ) -> ClientResponse:
+    async def _follow(self, message: RequestMessage, forced: Forced) -> ClientResponse:
         """Send ``message``, then follow redirects as Django's client does."""
         response = await self._send(message, forced)
         chain: list[tuple[str, int]] = []
@@ -322,6 +443,11 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
                 raise RedirectCycleError("Too many redirects.", cast(Any, response))
         response.redirect_chain = chain
         return response
+
+
+async def _replay(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk
 
 
 def _refuse_in_event_loop(call: str, async_call: str) -> None:

@@ -218,7 +218,13 @@ class AsyncAPIRequestFactory(APIRequestFactory):
                 "builds one request and cannot follow redirects: use "
                 "AsyncAPIClient for follow=True."
             )
+        if extra.get("disconnect_after") is not None:
+            raise ValueError(
+                f"{self._call(method)} got disconnect_after=, but a request "
+                "factory sends nothing to hang up on: use AsyncAPIClient."
+            )
         extra.pop("follow", None)
+        extra.pop("disconnect_after", None)
         message = self._describe(method, path, data, content_type, secure, extra)
         request = FactoryRequest(message.scope(self.cookies), io.BytesIO(message.body))
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]
