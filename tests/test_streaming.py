@@ -125,8 +125,12 @@ class HangingUpTests(AsyncAPISimpleTestCase):
     async def test_aclose_hangs_up_too(self) -> None:
         mark = len(streaming_views.STOPPED)
         async with self.client.stream("GET", "/streams/events/?forever") as response:
+            events = response.aiter_sse()
+            for _ in ORDER_EVENTS:  # the view now waits, mid-stream
+                await anext(events)
             await response.aclose()
             assert stopped_since(mark) == ["events: cancelled"]
+            assert response.is_closed
 
     async def test_disconnect_after_cancels_a_slow_view(self) -> None:
         mark = len(streaming_views.STOPPED)

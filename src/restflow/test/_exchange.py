@@ -60,7 +60,11 @@ class Exchange:
 
     async def _send(self, message: Message) -> None:
         # After a hang-up nobody reads: drop what comes, as a server would.
-        if not self._hung_up.is_set():
+        if self._hung_up.is_set():
+            return
+        try:
+            self._sent.put_nowait(message)
+        except asyncio.QueueFull:
             await _first_of(self._sent.put(message), self._hung_up.wait())
 
     async def _serve(self) -> None:
