@@ -41,8 +41,8 @@ from django.test import override_settings
 from django.urls import path
 
 from restflow.test import AsyncAPIClient, AsyncAPILiveServerTestCase
-from restflow.test.asgi_servers import SERVER_SETTING, choose_server
 from restflow.test.liveserver import ASGILiveServerThread, LiveServerError
+from restflow.test.liveserver._servers import SERVER_SETTING, choose_server
 from tests.testapp.models import Product
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -774,7 +774,7 @@ def test_server_that_does_not_stop_in_time() -> None:
 def test_call_in_daphne_reactor_reports_failures_and_timeouts() -> None:
     from twisted.internet import defer
 
-    from restflow.test.daphne_server import _call_in_reactor, shared_reactor
+    from restflow.test.liveserver._daphne import _call_in_reactor, shared_reactor
 
     reactor = shared_reactor(5)
 
