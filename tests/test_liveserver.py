@@ -355,12 +355,14 @@ def test_neither_server_installed() -> None:
     assert imported == "imported: []"  # restflow.test imports no server
     assert default == (
         "error: ImproperlyConfigured: The live server needs an ASGI server, and "
-        "neither Daphne nor uvicorn is installed. Install one of them: "
-        "pip install 'restflow[daphne]' or pip install 'restflow[uvicorn]'."
+        "neither Daphne nor uvicorn is installed. Install one of them: pip "
+        "install 'restflow-testing[daphne]' or pip install "
+        "'restflow-testing[uvicorn]'."
     )
     assert daphne == (
         "error: ImproperlyConfigured: The asgi_server attribute asks for daphne, "
-        "which is not installed. Install it with pip install 'restflow[daphne]'."
+        "which is not installed. Install it with pip install "
+        "'restflow-testing[daphne]'."
     )
 
 

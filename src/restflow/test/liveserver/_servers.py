@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from restflow._installation import DISTRIBUTION
+
 __all__ = [
     "SERVER_SETTING",
     "ASGIApp",
@@ -49,7 +51,7 @@ _ADAPTERS: dict[str, tuple[str, str]] = {
     "uvicorn": ("restflow.test.liveserver._uvicorn", "UvicornLiveServer"),
 }
 
-_INSTALL_HINT = "pip install 'restflow[{name}]'"
+_INSTALL_HINT = f"pip install '{DISTRIBUTION}[{{name}}]'"
 
 
 class LiveServerError(RuntimeError):
