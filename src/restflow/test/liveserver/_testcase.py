@@ -34,7 +34,10 @@ class AsyncAPILiveServerTestCase(AsyncAPITestCaseMixin, LiveServerTestCase):  # 
     other bases.
     """
 
+    #: The thread class that runs the server; a subclass may replace it.
     server_thread_class = ASGILiveServerThread
+    #: The running server's thread, once the class is set up: its ``port``,
+    #: and ``server_name`` (the server chosen).
     server_thread: ASGILiveServerThread
 
     #: Wraps the application to serve static files, applied when

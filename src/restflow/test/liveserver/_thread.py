@@ -165,6 +165,28 @@ class ASGILiveServerThread(LiveServerThread):
     :class:`~django.test.LiveServerTestCase` drives it unchanged. The thread
     owns the server's life: the server starts when the thread starts and is
     gone, socket, connections and all, when the thread ends.
+
+    :class:`AsyncAPILiveServerTestCase` makes one per class from its
+    attributes; make one yourself only to run a server outside a test case.
+
+    Args:
+        host: The name or address to listen on; an IPv6 address is bracketed
+            in URLs.
+        static_handler: Wraps the application to serve static files, when
+            ``django.contrib.staticfiles`` is installed; ``None`` serves none.
+        connections_override: Database connections the server's requests
+            use instead of their own, by alias (the test's in-memory SQLite
+            connection).
+        port: The port to listen on; ``0`` lets the operating system pick
+            a free one, found in :attr:`port` once the thread has started.
+        asgi_server: ``"daphne"`` or ``"uvicorn"``; ``None`` lets the
+            ``RESTFLOW_LIVE_SERVER`` setting decide, then what is installed.
+        get_application: Called once, in the server's thread, for the ASGI
+            application to serve; by default ``settings.ASGI_APPLICATION``,
+            else a new ``ASGIHandler``.
+        timeout: Seconds the server may take to start or to stop.
+        echo_errors: Copy the errors of the server's requests to
+            ``sys.stderr``.
     """
 
     def __init__(
@@ -181,13 +203,20 @@ class ASGILiveServerThread(LiveServerThread):
     ) -> None:
         super().__init__(host, static_handler, connections_override, port)
         self.daemon = True
-        #: The server asked for; ``None`` lets :func:`choose_server` decide.
-        self.asgi_server = asgi_server
+        #: The server asked for; ``None`` lets the ``RESTFLOW_LIVE_SERVER``
+        #: setting decide, then what is installed.
+        self.asgi_server: str | None = asgi_server
         #: The server chosen, once the thread runs: ``"daphne"`` or ``"uvicorn"``.
         self.server_name: str | None = None
-        self.get_application = get_application or project_application
-        self.timeout = timeout
-        self.echo_errors = echo_errors
+        #: Returns the ASGI application to serve; called once, in this thread.
+        self.get_application: Callable[[], ASGIApp] = (
+            get_application or project_application
+        )
+        #: Seconds the server may take to start or to stop.
+        self.timeout: float = timeout
+        #: Whether errors of the server's requests are copied to ``sys.stderr``.
+        self.echo_errors: bool = echo_errors
+        #: The adapter running the chosen server, once the thread created it.
         self.server: BackgroundServer | None = None
         self._lock = threading.Lock()
         self._stopping = False
