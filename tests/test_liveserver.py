@@ -387,7 +387,7 @@ def test_daphne_found_but_not_importable() -> None:
     assert re.fullmatch(
         r"error: ImproperlyConfigured: The daphne live server could not be "
         r"imported \(.*'twisted.*\)\. Install it with pip install "
-        r"'restflow\[daphne\]'\.",
+        r"'restflow-testing\[daphne\]'\.",
         default,
     ), default
 
