@@ -2,10 +2,11 @@
 
 Each test builds a throwaway virtual environment, installs real wheels into
 it with pip in a given order - restflow-testing built from this checkout,
-drf-restflow and the 2014 ``restflow`` as published on PyPI - and imports
-from it in a subprocess. The environments get no dependencies: the checks run
-before anything imports Django, and where a module of another distribution
-would be imported instead, the test looks at the files on disk.
+drf-restflow and the 2014 ``restflow`` as published on PyPI. It runs the
+check on those files in this process, and imports from the environment in a
+subprocess to see what a user would. The environments get no dependencies:
+the checks run before anything imports Django, and where a module of another
+distribution would be imported instead, the test looks at the files on disk.
 
 The published wheels are downloaded once per run (pip's cache makes later
 runs quick). Without PyPI the tests are skipped, unless
@@ -25,6 +26,8 @@ from base64 import urlsafe_b64encode
 from pathlib import Path
 
 import pytest
+
+from restflow._installation import installation_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,8 +92,10 @@ class Environment:
         )
         self.python = path / "bin" / "python"
         self.wheels = wheels
-        site = self.run("import sysconfig; print(sysconfig.get_path('purelib'))")
-        self.package = Path(site.stdout.strip()) / "restflow"
+        purelib = self.run("import sysconfig; print(sysconfig.get_path('purelib'))")
+        #: Where pip installs: the directory holding the ``restflow`` package.
+        self.site = Path(purelib.stdout.strip()).resolve()
+        self.package = self.site / "restflow"
 
     def install(self, *names: str) -> None:
         for name in names:
@@ -114,6 +119,10 @@ class Environment:
             # No user site, no PYTHONPATH: only what is installed here.
             env={"PATH": os.environ["PATH"], "PYTHONNOUSERSITE": "1"},
         )
+
+    def problem(self) -> str | None:
+        """What the check finds in this environment, run in this process."""
+        return installation_problem(self.package, [str(self.site)])
 
     def import_error(self, statement: str) -> str:
         """The message of the ImportError that ``statement`` raises, or
@@ -162,32 +171,39 @@ def environment(tmp_path: Path, wheels: dict[str, Path]) -> Environment:
 
 def test_alone_it_imports(environment: Environment) -> None:
     environment.install("restflow-testing")
+    assert environment.problem() is None
     for module in ("restflow", "restflow.test", "restflow._installation"):
         assert environment.import_error(module) == "imported"
 
 
 def test_drf_restflow_installed_first_is_refused(environment: Environment) -> None:
     environment.install("drf-restflow", "restflow-testing")
+    problem = environment.problem()
+    assert problem is not None
+    assert problem.startswith(
+        "drf-restflow 2.0.1 (a declarative toolkit for Django REST framework) "
+        "is installed in the same place as restflow-testing. Both install a "
+        "top-level package named 'restflow', so they cannot share an "
+        "environment"
+    )
+    # Names a file that is drf-restflow's alone.
+    example = re.search(r"(restflow/\S+) for example\)", problem)
+    assert example is not None, problem
+    assert example[1] in modules_in(environment.wheels["drf-restflow"])
+    assert example[1] not in modules_in(environment.wheels["restflow-testing"])
+    assert FIX_DRF_RESTFLOW in problem
+    # restflow/__init__.py is ours and raises first, whatever is imported.
     for module in ("restflow.test", "restflow.caching", "restflow"):
-        message = environment.import_error(module)
-        assert message.startswith(
-            "restflow cannot be imported: drf-restflow 2.0.1 (a declarative "
-            "toolkit for Django REST framework) is installed in the same place "
-            "as restflow-testing. Both install a top-level package named "
-            "'restflow', so they cannot share an environment"
+        assert environment.import_error(module) == (
+            f"restflow cannot be imported: {problem}"
         )
-        # Names a file that is drf-restflow's alone.
-        example = re.search(r"(restflow/\S+) for example\)", message)
-        assert example is not None, message
-        assert example[1] in modules_in(environment.wheels["drf-restflow"])
-        assert example[1] not in modules_in(environment.wheels["restflow-testing"])
-        assert FIX_DRF_RESTFLOW in message
 
 
 def test_the_advice_works(environment: Environment) -> None:
     environment.install("drf-restflow", "restflow-testing")
     environment.uninstall("drf-restflow", "restflow-testing")
     environment.install("restflow-testing")
+    assert environment.problem() is None
     assert environment.import_error("restflow.test") == "imported"
 
 
@@ -201,13 +217,16 @@ def test_drf_restflow_installed_last_replaces_our_entry_points(
     for relative in ("__init__.py", "test/__init__.py", "caching/__init__.py"):
         assert environment.owner_of(relative) == "drf-restflow"
     assert environment.owner_of("test/plugin.py") == "restflow-testing"
+    problem = environment.problem()
+    assert problem is not None
+    assert problem.startswith("drf-restflow 2.0.1 ")
     check = environment.run(
         "from restflow._installation import check_installation\n"
         "check_installation('restflow.test.plugin')"
     )
     assert check.returncode == 1
     assert (
-        "ImportError: restflow.test.plugin cannot be imported: drf-restflow 2.0.1"
+        f"ImportError: restflow.test.plugin cannot be imported: {problem}"
         in check.stderr
     )
 
@@ -229,17 +248,14 @@ def test_uninstalling_drf_restflow_afterwards_takes_our_files(
     assert environment.import_error(
         "from restflow.test import AsyncAPITestCase"
     ).startswith("cannot import name 'AsyncAPITestCase' from 'restflow.test'")
-    check = environment.run(
-        "from restflow._installation import check_installation\n"
-        "check_installation('restflow.test.plugin')"
+    # A surviving module of ours that runs the check (the plugin) can tell.
+    problem = environment.problem()
+    assert problem is not None
+    assert problem.startswith(
+        f"modules of restflow-testing are missing from {environment.package} "
+        f"({len(shared)} in all, "
     )
-    assert check.returncode == 1
-    assert (
-        "ImportError: restflow.test.plugin cannot be imported: modules of "
-        "restflow-testing are missing from" in check.stderr
-    )
-    assert f"({len(shared)} in all, " in check.stderr
-    assert "pip install --force-reinstall --no-deps restflow-testing" in check.stderr
+    assert problem.endswith("pip install --force-reinstall --no-deps restflow-testing")
 
 
 def test_uninstalling_the_2014_restflow_afterwards_is_caught(
@@ -249,11 +265,14 @@ def test_uninstalling_the_2014_restflow_afterwards_is_caught(
     # is still ours and can tell.
     environment.install("restflow", "restflow-testing")
     environment.uninstall("restflow")
-    message = environment.import_error("restflow.test")
-    assert message.startswith(
-        "restflow.test cannot be imported: modules of restflow-testing are "
-        f"missing from {environment.package} (1 in all, restflow/__init__.py "
-        "for example)."
+    problem = environment.problem()
+    assert problem is not None
+    assert problem.startswith(
+        f"modules of restflow-testing are missing from {environment.package} "
+        "(1 in all, restflow/__init__.py for example)."
+    )
+    assert environment.import_error("restflow.test") == (
+        f"restflow.test cannot be imported: {problem}"
     )
 
 
@@ -266,16 +285,19 @@ def test_the_2014_restflow_in_either_order_is_refused(
     environment: Environment, order: tuple[str, str]
 ) -> None:
     environment.install(*order)
+    problem = environment.problem()
+    assert problem is not None
+    assert problem.startswith(
+        "restflow 0.8b0 (a 2014 web service for HiFlow3 simulations) is "
+        "installed in the same place as restflow-testing."
+    )
+    assert "pip uninstall -y restflow restflow-testing\n" in problem
     # Installed last, its restflow/__init__.py replaces ours, imports fine,
     # and our restflow/test/__init__.py raises instead.
     importing = "restflow" if order[-1] == "restflow-testing" else "restflow.test"
-    message = environment.import_error("restflow.test")
-    assert message.startswith(
-        f"{importing} cannot be imported: restflow 0.8b0 (a 2014 web service "
-        "for HiFlow3 simulations) is installed in the same place as "
-        "restflow-testing."
+    assert environment.import_error("restflow.test") == (
+        f"{importing} cannot be imported: {problem}"
     )
-    assert "pip uninstall -y restflow restflow-testing\n" in message
 
 
 def test_the_2014_restflow_alone_has_no_restflow_test(

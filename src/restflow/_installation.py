@@ -19,9 +19,10 @@ of the documentation describes what that looks like.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["DISTRIBUTION", "check_installation"]
+__all__ = ["DISTRIBUTION", "check_installation", "installation_problem"]
 
 #: The name this library is installed by: ``pip install restflow-testing``.
 DISTRIBUTION = "restflow-testing"
@@ -34,7 +35,7 @@ CONFLICTING = {
 }
 
 #: The ``restflow`` package directory this module was imported from.
-_PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 _checked = False
 
@@ -42,68 +43,91 @@ _checked = False
 def check_installation(importing: str) -> None:
     """Raise :class:`ImportError` unless the ``restflow`` package is ours alone.
 
-    ``importing`` is the module being imported, named in the message. Two
-    things are checked, once per process when they pass:
-
-    * no distribution in :data:`CONFLICTING` has files in the directory this
-      package was imported from (whichever was installed last, the two have
-      overwritten each other's files);
-    * every file this distribution's ``RECORD`` lists in that directory is
-      there (uninstalling one of two distributions that recorded the same
-      file deletes it for both).
-
-    An editable install records no package files, so only the first check
-    applies to it.
+    ``importing`` is the module being imported, named in the message. Runs
+    :func:`installation_problem` once per process, until it passes.
     """
     global _checked
     if _checked:
         return
-    problem = _shared_with_others() or _missing_own_files()
+    problem = installation_problem()
     if problem:
         raise ImportError(f"{importing} cannot be imported: {problem}")
     _checked = True
 
 
-def _package_files(dist: importlib.metadata.Distribution) -> list[Path]:
-    """The modules and data files ``dist`` recorded in this package directory
+def installation_problem(
+    package_dir: Path = PACKAGE_DIR, path: list[str] | None = None
+) -> str | None:
+    """What is wrong with the ``restflow`` package in ``package_dir``, or None.
+
+    ``path`` is where to look for installed distributions (``sys.path`` by
+    default). Two things are checked:
+
+    * no distribution in :data:`CONFLICTING` has files in ``package_dir``
+      (whichever was installed last, the two have overwritten each other's
+      files);
+    * every module this distribution's ``RECORD`` lists in ``package_dir``
+      is there (uninstalling one of two distributions that recorded the same
+      file deletes it for both).
+
+    An editable install records no package files, so only the first check
+    applies to it.
+    """
+    return _shared_with_others(package_dir, path) or _missing_own_files(
+        package_dir, path
+    )
+
+
+def _package_files(
+    dist: importlib.metadata.Distribution, package_dir: Path
+) -> list[Path]:
+    """The modules and data files ``dist`` recorded in ``package_dir``
     (compiled ``__pycache__`` files left out), whether on disk or not."""
     found = []
     for file in dist.files or ():
         if file.parts[:1] != ("restflow",) or "__pycache__" in file.parts:
             continue
-        path = Path(str(dist.locate_file(file))).resolve()
-        if path.is_relative_to(_PACKAGE_DIR):
-            found.append(path)
+        located = Path(str(dist.locate_file(file))).resolve()
+        if located.is_relative_to(package_dir):
+            found.append(located)
     return found
 
 
-def _own_files() -> set[Path]:
+def _distributions(
+    name: str, path: list[str] | None
+) -> Iterable[importlib.metadata.Distribution]:
+    if path is None:
+        return importlib.metadata.distributions(name=name)
+    return importlib.metadata.distributions(name=name, path=path)
+
+
+def _own_files(package_dir: Path, path: list[str] | None) -> set[Path]:
     return {
-        path
-        for dist in importlib.metadata.distributions(name=DISTRIBUTION)
-        for path in _package_files(dist)
+        file
+        for dist in _distributions(DISTRIBUTION, path)
+        for file in _package_files(dist, package_dir)
     }
 
 
-def _shared_with_others() -> str | None:
+def _shared_with_others(package_dir: Path, path: list[str] | None) -> str | None:
     for name, what in CONFLICTING.items():
-        for dist in importlib.metadata.distributions(name=name):
-            files = [path for path in _package_files(dist) if path.exists()]
+        for dist in _distributions(name, path):
+            files = [f for f in _package_files(dist, package_dir) if f.exists()]
             if not files:
                 continue
             # Name a file only the other distribution has: it shows the mix
             # better than one both wrote.
-            own = _own_files()
-            example = next((path for path in files if path not in own), files[0])
+            own = _own_files(package_dir, path)
+            example = next((f for f in files if f not in own), files[0])
             return (
                 f"{name} {dist.metadata['Version']} ({what}) is installed in "
                 f"the same place as {DISTRIBUTION}. Both install a top-level "
                 f"package named 'restflow', so they cannot share an "
                 f"environment: whichever was installed last has overwritten "
-                f"files of the other, and {_PACKAGE_DIR} now holds files of "
-                f"both ({len(files)} of {name}'s, {_shown(example)} for "
-                f"example). Uninstall both, then reinstall the one this "
-                f"environment is for:\n\n"
+                f"files of the other, and {package_dir} now holds files of "
+                f"both ({len(files)} of {name}'s, "
+                f"{_shown(example, package_dir)} for example). Uninstall both, "
+                f"then reinstall the one this environment is for:\n\n"
                 f"    pip uninstall -y {name} {DISTRIBUTION}\n"
                 f"    pip install {DISTRIBUTION}\n\n"
                 f"and give {name} a virtual environment of its own if you "
@@ -112,23 +136,23 @@ def _shared_with_others() -> str | None:
     return None
 
 
-def _missing_own_files() -> str | None:
+def _missing_own_files(package_dir: Path, path: list[str] | None) -> str | None:
     missing = sorted(
-        path for path in _own_files() if path.suffix == ".py" and not path.exists()
+        f for f in _own_files(package_dir, path) if f.suffix == ".py" and not f.exists()
     )
     if not missing:
         return None
     others = " or ".join(CONFLICTING)
     return (
-        f"modules of {DISTRIBUTION} are missing from {_PACKAGE_DIR} "
-        f"({len(missing)} in all, {_shown(missing[0])} for example). This happens when "
-        f"a distribution that installed the same files ({others}) is "
-        f"uninstalled after {DISTRIBUTION} was installed: pip deletes every "
-        f"file it recorded, also those {DISTRIBUTION} had written over. "
-        f"Reinstall it:\n\n"
+        f"modules of {DISTRIBUTION} are missing from {package_dir} "
+        f"({len(missing)} in all, {_shown(missing[0], package_dir)} for "
+        f"example). This happens when a distribution that installed the same "
+        f"files ({others}) is uninstalled after {DISTRIBUTION} was installed: "
+        f"pip deletes every file it recorded, also those {DISTRIBUTION} had "
+        f"written over. Reinstall it:\n\n"
         f"    pip install --force-reinstall --no-deps {DISTRIBUTION}"
     )
 
 
-def _shown(path: Path) -> str:
-    return path.relative_to(_PACKAGE_DIR.parent).as_posix()
+def _shown(file: Path, package_dir: Path) -> str:
+    return file.relative_to(package_dir.parent).as_posix()
