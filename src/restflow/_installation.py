@@ -18,6 +18,7 @@ of the documentation describes what that looks like.
 
 from __future__ import annotations
 
+import csv
 import importlib.metadata
 from collections.abc import Iterable
 from pathlib import Path
@@ -81,13 +82,19 @@ def installation_problem(
 def _package_files(
     dist: importlib.metadata.Distribution, package_dir: Path
 ) -> list[Path]:
-    """The modules and data files ``dist`` recorded in ``package_dir``
-    (compiled ``__pycache__`` files left out), whether on disk or not."""
+    """The modules and data files ``dist``'s ``RECORD`` lists in
+    ``package_dir`` (compiled ``__pycache__`` files left out), whether on
+    disk or not.
+
+    ``RECORD`` is read here rather than through ``Distribution.files``,
+    which leaves out missing files from Python 3.12 on.
+    """
     found = []
-    for file in dist.files or ():
-        if file.parts[:1] != ("restflow",) or "__pycache__" in file.parts:
+    for row in csv.reader((dist.read_text("RECORD") or "").splitlines()):
+        parts = Path(row[0]).parts if row else ()
+        if parts[:1] != ("restflow",) or "__pycache__" in parts:
             continue
-        located = Path(str(dist.locate_file(file))).resolve()
+        located = Path(str(dist.locate_file(row[0]))).resolve()
         if located.is_relative_to(package_dir):
             found.append(located)
     return found
