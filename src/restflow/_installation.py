@@ -3,17 +3,18 @@
 This library is distributed as ``restflow-testing`` but its import package is
 ``restflow``, a name two unrelated distributions on PyPI use for their own
 top-level package too: ``drf-restflow`` (which also has a ``restflow.test``
-and a ``restflow.caching``) and ``restflow`` (a 2014 simulation server).
+and a ``restflow.caching``) and ``restflow`` (a 2014 web service for simulations).
 Installed into one environment, they write into the same directory, and pip
 lets whichever comes last overwrite the other's files without a word: the
 result imports, and then behaves like neither library.
 
 :func:`check_installation` runs when ``restflow``, ``restflow.test`` or
 ``restflow.caching`` is imported and raises an :class:`ImportError` that
-names the distributions and the fix. It only runs if the importing module is
-still ours, so it cannot catch the order in which another distribution was
-installed last and replaced those ``__init__`` modules; the installation page
-of the documentation describes what that looks like.
+names the distributions and the fix. It runs only where those ``__init__``
+modules are still ours, so on import it cannot catch drf-restflow installed
+*after* restflow-testing, which replaces all three; the install page of the
+documentation describes what that looks like. Another module of ours that
+survives (the pytest plugin, for one) can call it and catch that case too.
 """
 
 from __future__ import annotations
