@@ -41,8 +41,8 @@ from django.test import override_settings
 from django.urls import path
 
 from restflow.test import AsyncAPIClient, AsyncAPILiveServerTestCase
-from restflow.test.asgi_servers import SERVER_SETTING, choose_server
 from restflow.test.liveserver import ASGILiveServerThread, LiveServerError
+from restflow.test.liveserver._servers import SERVER_SETTING, choose_server
 from tests.testapp.models import Product
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,12 +355,14 @@ def test_neither_server_installed() -> None:
     assert imported == "imported: []"  # restflow.test imports no server
     assert default == (
         "error: ImproperlyConfigured: The live server needs an ASGI server, and "
-        "neither Daphne nor uvicorn is installed. Install one of them: "
-        "pip install 'restflow[daphne]' or pip install 'restflow[uvicorn]'."
+        "neither Daphne nor uvicorn is installed. Install one of them: pip "
+        "install 'restflow-testing[daphne]' or pip install "
+        "'restflow-testing[uvicorn]'."
     )
     assert daphne == (
         "error: ImproperlyConfigured: The asgi_server attribute asks for daphne, "
-        "which is not installed. Install it with pip install 'restflow[daphne]'."
+        "which is not installed. Install it with pip install "
+        "'restflow-testing[daphne]'."
     )
 
 
@@ -385,7 +387,7 @@ def test_daphne_found_but_not_importable() -> None:
     assert re.fullmatch(
         r"error: ImproperlyConfigured: The daphne live server could not be "
         r"imported \(.*'twisted.*\)\. Install it with pip install "
-        r"'restflow\[daphne\]'\.",
+        r"'restflow-testing\[daphne\]'\.",
         default,
     ), default
 
@@ -774,7 +776,7 @@ def test_server_that_does_not_stop_in_time() -> None:
 def test_call_in_daphne_reactor_reports_failures_and_timeouts() -> None:
     from twisted.internet import defer
 
-    from restflow.test.daphne_server import _call_in_reactor, shared_reactor
+    from restflow.test.liveserver._daphne import _call_in_reactor, shared_reactor
 
     reactor = shared_reactor(5)
 

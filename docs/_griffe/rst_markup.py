@@ -42,12 +42,12 @@ def _exported(package: str) -> list[str]:
     raise LookupError(f"{init} defines no __all__")
 
 
-#: The public names the API reference documents, with their full paths.
-_PUBLIC = {
-    name: f"{package}.{name}"
-    for package in ("restflow.test", "restflow.caching")
-    for name in _exported(package)
-}
+#: The public names the API reference documents, with their full paths; a
+#: name two packages export is documented under the first.
+_PUBLIC: dict[str, str] = {}
+for _package in ("restflow.test", "restflow.test.liveserver", "restflow.caching"):
+    for _name in _exported(_package):
+        _PUBLIC.setdefault(_name, f"{_package}.{_name}")
 
 
 def _reference_id(target: str) -> str | None:

@@ -7,13 +7,17 @@ Invalidation waits for the transaction to commit, so a write that is rolled
 back never empties the cache; see :mod:`restflow.caching.invalidation`.
 """
 
-from restflow.caching.invalidation import (
+from restflow._installation import check_installation
+
+check_installation("restflow.caching")
+
+from restflow.caching.invalidation import (  # noqa: E402
     ainvalidate_model,
     ainvalidate_views,
     invalidate_model,
     invalidate_views,
 )
-from restflow.caching.views import CachedResponseMixin, cache_response
+from restflow.caching.views import CachedResponseMixin, cache_response  # noqa: E402
 
 __all__ = [
     "CachedResponseMixin",

@@ -106,27 +106,32 @@ def cache_response(
 ) -> Handler | Callable[[Handler], Handler]:
     """Cache the successful ``GET``/``HEAD`` responses of a view method.
 
-    Use it bare (``@cache_response``) or with options, on ``get`` of an
-    ``APIView`` or on ``list``/``retrieve`` (``alist``/``aretrieve``) of a
-    viewset, sync or ``async def`` alike:
-
-    ``timeout``
-        Seconds an entry lives (``None``: until invalidated). Defaults to
-        ``RESTFLOW_CACHING["TIMEOUT"]``, else the cache's own default.
-    ``headers``
-        Request headers, besides ``Accept``, that change the response and so
-        must be part of the key, for example ``["Accept-Language"]``.
-    ``per_user``
-        Keep one entry per authenticated user (plus one for anonymous
-        users). Needed whenever the response depends on who asks.
-    ``group``
-        The name invalidation rules use for this view. Defaults to the dotted
-        path of the view class.
+    Use it bare (``@cache_response``) or with options
+    (``@cache_response(per_user=True)``), on ``get`` of an ``APIView`` or on
+    ``list``/``retrieve`` (``alist``/``aretrieve``) of a viewset, sync or
+    ``async def`` alike.
 
     Other methods pass straight through, as do responses that are not
     worth or not safe to share: errors, streams, responses that set cookies
     or say ``Cache-Control: private``/``no-store``, the browsable API, and
     responses whose ``Vary`` names a header the key does not include.
+
+    Args:
+        handler: The view method, when the decorator is used bare.
+        timeout: Seconds an entry lives; ``None`` keeps it until it is
+            invalidated. Defaults to the view's ``cache_timeout``, then to
+            ``RESTFLOW_CACHING["TIMEOUT"]``, then to the cache's own default.
+        headers: Request headers, besides ``Accept``, that change the
+            response and so must be part of the key, for example
+            ``["Accept-Language"]``. Defaults to the view's ``cache_headers``.
+        per_user: Keep one entry per authenticated user, plus one for
+            anonymous users. Needed whenever the response depends on who
+            asks. Defaults to the view's ``cache_per_user``, else ``False``.
+        group: The name invalidation rules use for this view. Defaults to
+            the view's ``cache_group``, else the dotted path of its class.
+
+    Returns:
+        The wrapped method, or (given options only) a decorator that wraps one.
     """
     options = CacheOptions(
         timeout=timeout,
@@ -148,9 +153,10 @@ class CachedResponseMixin:
 
     Put it first among the bases. When the class is created, each handler
     named in :attr:`cached_methods` that the class has is wrapped as if by
-    ``@cache_response()``; the options come from the ``cache_*`` attributes
-    below, read on every request, so subclasses can change them. Handlers
-    already decorated keep their own options.
+    ``@cache_response()``. The options come from the class attributes
+    :attr:`cache_timeout`, :attr:`cache_headers`, :attr:`cache_per_user` and
+    :attr:`cache_group`, read on every request, so subclasses can change
+    them. Handlers already decorated keep their own options.
     """
 
     #: Seconds an entry lives (``None``: until invalidated); the default

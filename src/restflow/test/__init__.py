@@ -13,6 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from restflow._installation import check_installation
+
+# Also here, not only in restflow/__init__.py: another distribution installed
+# after this one may have replaced that file (see restflow._installation).
+check_installation("restflow.test")
+
 if TYPE_CHECKING:
     from restflow.test.authentication import force_authenticate
     from restflow.test.client import AsyncAPIClient

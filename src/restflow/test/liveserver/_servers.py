@@ -1,10 +1,9 @@
 """Choosing, and the common shape of, the ASGI servers behind the live server.
 
-:class:`~restflow.test.liveserver.AsyncAPILiveServerTestCase` can run on
-Daphne or on uvicorn. Neither is a dependency of restflow, so this module
-only knows them by name; the adapter for the chosen one
-(:mod:`restflow.test.daphne_server` or :mod:`restflow.test.uvicorn_server`)
-is imported when a live server first needs it, and importing
+:class:`~restflow.test.AsyncAPILiveServerTestCase` can run on Daphne or on
+uvicorn. Neither is a dependency of restflow, so this module only knows them
+by name; the adapter for the chosen one (``_daphne`` or ``_uvicorn``, next to
+this module) is imported when a live server first needs it, and importing
 :mod:`restflow.test` never imports a server, Twisted included.
 """
 
@@ -21,6 +20,8 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from restflow._installation import DISTRIBUTION
 
 __all__ = [
     "SERVER_SETTING",
@@ -46,11 +47,11 @@ SERVER_SETTING = "RESTFLOW_LIVE_SERVER"
 #: when nothing names a server, the first one installed is used. Daphne comes
 #: first because it is the server Django's own documentation pairs with ASGI.
 _ADAPTERS: dict[str, tuple[str, str]] = {
-    "daphne": ("restflow.test.daphne_server", "DaphneLiveServer"),
-    "uvicorn": ("restflow.test.uvicorn_server", "UvicornLiveServer"),
+    "daphne": ("restflow.test.liveserver._daphne", "DaphneLiveServer"),
+    "uvicorn": ("restflow.test.liveserver._uvicorn", "UvicornLiveServer"),
 }
 
-_INSTALL_HINT = "pip install 'restflow[{name}]'"
+_INSTALL_HINT = f"pip install '{DISTRIBUTION}[{{name}}]'"
 
 
 class LiveServerError(RuntimeError):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from restflow.test.asgi_servers import ASGIApp, BackgroundServer
+from restflow.test.liveserver._servers import ASGIApp, BackgroundServer
 
 __all__ = ["UvicornLiveServer"]
 

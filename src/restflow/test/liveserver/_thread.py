@@ -1,13 +1,11 @@
-"""``AsyncAPILiveServerTestCase``: the project's ASGI application on a real
-socket, for clients outside the test process's request machinery.
+"""The live server's thread, and the application wrapper it serves.
 
-Django's :class:`~django.test.LiveServerTestCase` serves WSGI from a thread of
-the test process. This is the same arrangement for ASGI: the class starts
-Daphne or uvicorn in a background thread before its first test, and stops
-it after its last. Being in the same process is what lets the server see the
-test's data - for in-memory SQLite it uses the test's very connection, as
-Django's live server does - and makes a view's traceback land in the test's
-output.
+Django's live server serves WSGI from a thread of the test process. This is
+the same arrangement for ASGI: :class:`ASGILiveServerThread` runs Daphne or
+uvicorn in a background thread. Being in the same process is what lets the
+server see the test's data - for in-memory SQLite it uses the test's very
+connection, as Django's live server does - and makes a view's traceback land
+in the test's output.
 """
 
 from __future__ import annotations
@@ -17,20 +15,18 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.apps import apps
 from django.conf import settings
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.test.testcases import LiveServerTestCase, LiveServerThread
-from django.utils.functional import classproperty
+from django.test.testcases import LiveServerThread
 from django.utils.module_loading import import_string
 
-from restflow.test.asgi_servers import (
+from restflow.test.liveserver._servers import (
     ASGIApp,
     BackgroundServer,
     LiveServerError,
@@ -42,11 +38,12 @@ from restflow.test.asgi_servers import (
     listen,
     load_server,
 )
-from restflow.test.testcases import AsyncAPITestCaseMixin
 
-__all__ = ["ASGILiveServerThread", "AsyncAPILiveServerTestCase", "LiveServerError"]
+__all__ = ["ASGILiveServerThread", "project_application"]
 
-logger = logging.getLogger(__name__)
+# Named after the package, not this module: the logger users configure does
+# not depend on how the package is split into modules.
+logger = logging.getLogger("restflow.test.liveserver")
 
 #: The live application handling the current request, if any: lets the
 #: error echo pick out the records a live server's requests produce.
@@ -156,8 +153,8 @@ class _ErrorEcho(logging.Handler):
 
 
 #: Loggers whose errors the echo repeats: Django's, for failing views, and
-#: this module's, for exceptions that escape the application.
-_ECHOED_LOGGERS = ("django.request", __name__)
+#: the live server's, for exceptions that escape the application.
+_ECHOED_LOGGERS = ("django.request", logger.name)
 
 
 class ASGILiveServerThread(LiveServerThread):
@@ -168,6 +165,28 @@ class ASGILiveServerThread(LiveServerThread):
     :class:`~django.test.LiveServerTestCase` drives it unchanged. The thread
     owns the server's life: the server starts when the thread starts and is
     gone, socket, connections and all, when the thread ends.
+
+    :class:`AsyncAPILiveServerTestCase` makes one per class from its
+    attributes; make one yourself only to run a server outside a test case.
+
+    Args:
+        host: The name or address to listen on; an IPv6 address is bracketed
+            in URLs.
+        static_handler: Wraps the application to serve static files, when
+            ``django.contrib.staticfiles`` is installed; ``None`` serves none.
+        connections_override: Database connections the server's requests
+            use instead of their own, by alias (the test's in-memory SQLite
+            connection).
+        port: The port to listen on; ``0`` lets the operating system pick
+            a free one, found in :attr:`port` once the thread has started.
+        asgi_server: ``"daphne"`` or ``"uvicorn"``; ``None`` lets the
+            ``RESTFLOW_LIVE_SERVER`` setting decide, then what is installed.
+        get_application: Called once, in the server's thread, for the ASGI
+            application to serve; by default ``settings.ASGI_APPLICATION``,
+            else a new ``ASGIHandler``.
+        timeout: Seconds the server may take to start or to stop.
+        echo_errors: Copy the errors of the server's requests to
+            ``sys.stderr``.
     """
 
     def __init__(
@@ -184,13 +203,20 @@ class ASGILiveServerThread(LiveServerThread):
     ) -> None:
         super().__init__(host, static_handler, connections_override, port)
         self.daemon = True
-        #: The server asked for; ``None`` lets :func:`choose_server` decide.
-        self.asgi_server = asgi_server
+        #: The server asked for; ``None`` lets the ``RESTFLOW_LIVE_SERVER``
+        #: setting decide, then what is installed.
+        self.asgi_server: str | None = asgi_server
         #: The server chosen, once the thread runs: ``"daphne"`` or ``"uvicorn"``.
         self.server_name: str | None = None
-        self.get_application = get_application or _project_application
-        self.timeout = timeout
-        self.echo_errors = echo_errors
+        #: Returns the ASGI application to serve; called once, in this thread.
+        self.get_application: Callable[[], ASGIApp] = (
+            get_application or project_application
+        )
+        #: Seconds the server may take to start or to stop.
+        self.timeout: float = timeout
+        #: Whether errors of the server's requests are copied to ``sys.stderr``.
+        self.echo_errors: bool = echo_errors
+        #: The adapter running the chosen server, once the thread created it.
         self.server: BackgroundServer | None = None
         self._lock = threading.Lock()
         self._stopping = False
@@ -274,82 +300,7 @@ def _as_start_error(exc: BaseException, server_name: str | None) -> Exception:
     return error
 
 
-def _project_application() -> ASGIApp:
+def project_application() -> ASGIApp:
+    """``settings.ASGI_APPLICATION``, imported, or else a new ``ASGIHandler``."""
     path = getattr(settings, "ASGI_APPLICATION", None)
     return cast(ASGIApp, import_string(path) if path else ASGIHandler())
-
-
-class AsyncAPILiveServerTestCase(AsyncAPITestCaseMixin, LiveServerTestCase):  # type: ignore[misc]
-    """A :class:`~django.test.LiveServerTestCase` whose server speaks ASGI.
-
-    Before the first test of the class, the project's ASGI application
-    (``settings.ASGI_APPLICATION``, else Django's ``ASGIHandler``) starts on
-    Daphne or uvicorn in a background thread; ``self.live_server_url`` is its
-    address, for ``httpx.AsyncClient``, a browser or any other outside
-    client. Like Django's live server it is a ``TransactionTestCase``: what
-    the test writes is committed, so the server sees it, and the tables are
-    flushed after each test. With in-memory SQLite the server uses the test's
-    own connection.
-
-    ``self.client`` is still an in-process
-    :class:`~restflow.test.AsyncAPIClient`, and the async hooks
-    (``asyncSetUp``, ``asyncTearDown``, ``addAsyncCleanup``) work as in the
-    other bases.
-    """
-
-    server_thread_class = ASGILiveServerThread
-    server_thread: ASGILiveServerThread
-
-    #: Wraps the application to serve static files, applied when
-    #: ``django.contrib.staticfiles`` is installed. ``None`` serves none.
-    static_handler: Any = ASGIStaticFilesHandler
-
-    #: ``"daphne"`` or ``"uvicorn"``. ``None`` defers to the
-    #: ``RESTFLOW_LIVE_SERVER`` setting, then to whichever is installed,
-    #: Daphne first.
-    asgi_server: ClassVar[str | None] = None
-
-    #: Seconds the server may take to start or to stop before the class fails
-    #: with :class:`LiveServerError` instead of hanging the run.
-    live_server_timeout: ClassVar[float] = 10.0
-
-    #: Print the tracebacks of errors in the server's request handling to
-    #: ``sys.stderr``. Turn off for a class that provokes errors on purpose.
-    echo_server_errors: ClassVar[bool] = True
-
-    @classproperty
-    def live_server_url(cls) -> str:
-        """``http://host:port`` of the running server."""
-        return f"http://{cls.allowed_host}:{cls.server_thread.port}"
-
-    @classproperty
-    def allowed_host(cls) -> str:
-        """``host`` as it appears in URLs and ``Host`` headers, which is how
-        Django compares it with ``ALLOWED_HOSTS``: IPv6 addresses in brackets.
-        """
-        return f"[{cls.host}]" if ":" in cls.host else cls.host
-
-    @classmethod
-    def get_asgi_application(cls) -> ASGIApp:
-        """Return the application to serve; called once per class, in the
-        server's thread.
-
-        Override to serve something else than the project's application,
-        for example one built with different middleware.
-        """
-        return _project_application()
-
-    @classmethod
-    def _create_server_thread(
-        cls, connections_override: dict[str, BaseDatabaseWrapper]
-    ) -> ASGILiveServerThread:
-        return cls.server_thread_class(
-            cls.host,
-            cls.static_handler,
-            connections_override=connections_override,
-            port=cls.port,
-            asgi_server=cls.asgi_server,
-            get_application=cls.get_asgi_application,
-            timeout=cls.live_server_timeout,
-            echo_errors=cls.echo_server_errors,
-        )

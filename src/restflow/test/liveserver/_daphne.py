@@ -32,7 +32,7 @@ from daphne.ws_protocol import WebSocketFactory  # type: ignore[import-untyped]
 from twisted.internet import defer, task
 from twisted.logger import STDLibLogObserver, globalLogBeginner
 
-from restflow.test.asgi_servers import ASGIApp, BackgroundServer, LiveServerError
+from restflow.test.liveserver._servers import ASGIApp, BackgroundServer, LiveServerError
 
 __all__ = ["DaphneLiveServer", "shared_reactor"]
 
