@@ -30,20 +30,17 @@ class SSEError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class ServerSentEvent:
-    """One event of a ``text/event-stream`` response.
+    """One event of a ``text/event-stream`` response."""
 
-    Attributes:
-        event: The event type; ``"message"`` unless the server named one.
-        data: The data lines of the event, joined with ``"\\n"``.
-        id: The last event ID the stream has set, as a browser would send
-            it in ``Last-Event-ID`` when reconnecting (``""`` if none).
-        retry: The reconnection time, in milliseconds, that this event's
-            lines set, or ``None`` (as in httpx-sse).
-    """
-
+    #: The event type; ``"message"`` unless the server named one.
     event: str = "message"
+    #: The data lines of the event, joined with ``"\n"``.
     data: str = ""
+    #: The last event ID the stream has set, as a browser would send it in
+    #: ``Last-Event-ID`` when reconnecting (``""`` if none).
     id: str = ""
+    #: The reconnection time, in milliseconds, that this event's lines set,
+    #: or ``None`` (as in httpx-sse).
     retry: int | None = None
 
     def json(self, **kwargs: Any) -> Any:

@@ -56,6 +56,9 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
     """
 
     handler: ClientHandler  # type: ignore[assignment]
+    #: Whether an exception a view raises is raised in the test (the
+    #: default), rather than left on ``response.exc_info`` of a 500 response.
+    raise_request_exception: bool
 
     def __init__(
         self,
@@ -104,9 +107,26 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
             self._forced = (user, token)
 
     def login(self, **credentials: Any) -> bool:
-        """Log in through the auth backends; sync code only (see :meth:`alogin`)."""
+        """Log in through the auth backends; sync code only (see
+        :meth:`AsyncAPIClient.alogin`)."""
         _refuse_in_event_loop("login(...)", "alogin(...)")
         return super().login(**credentials)
+
+    async def alogin(self, **credentials: Any) -> bool:
+        """Log in through the auth backends, from async code.
+
+        Returns whether the backends accepted the credentials; later
+        requests then carry the session cookie.
+        """
+        return await super().alogin(**credentials)
+
+    async def aforce_login(self, user: Any, backend: str | None = None) -> None:
+        """Log ``user`` in without a password, from async code.
+
+        ``backend`` is chosen as Django's ``force_login`` chooses it: the
+        first of ``AUTHENTICATION_BACKENDS`` unless given.
+        """
+        await super().aforce_login(user, backend)
 
     def force_login(self, user: Any, backend: str | None = None) -> None:
         """Log ``user`` in without a password; sync code only.

@@ -25,48 +25,44 @@ class ClientResponse(Protocol):
     so everything those classes offer is there. This protocol names what a
     test usually reads, with types, so that a type checker knows
     ``response.status_code`` is an ``int``, and flags a forgotten ``await``.
-
-    Attributes:
-        status_code: The HTTP status code.
-        reason_phrase: The status text, such as ``"OK"``.
-        headers: The response headers, case-insensitive.
-        cookies: The cookies the response sets; the client stores them too.
-        content: The body, for responses that are not streaming.
-        streaming_content: The body of a streaming response, as an async
-            iterator of byte strings, whether the view produced a sync or an
-            async iterator.
-        streaming: Whether the response is streaming.
-        data: For DRF responses, the data the view passed to ``Response``,
-            before rendering. Absent on plain Django responses.
-        asgi_request: The ``ASGIRequest`` the view received.
-        request: The ASGI scope of that request.
-        resolver_match: The URL pattern that matched the request.
-        redirect_chain: With ``follow=True``, the ``(url, status)`` of each
-            redirect followed, in order; otherwise empty.
-        templates: The templates rendered while handling the request.
-        context: The context of the rendered template, or a list of them
-            when there were several; ``None`` when none was rendered.
-        exc_info: The exception the view raised, as ``sys.exc_info()``
-            gives it, when the client was made with
-            ``raise_request_exception=False``; otherwise ``None``.
-        client: The client that sent the request.
     """
 
+    #: The HTTP status code.
     status_code: int
+    #: The status text, such as ``"OK"``.
     reason_phrase: str
+    #: The response headers, case-insensitive.
     headers: ResponseHeaders
+    #: The cookies the response sets; the client stores them too.
     cookies: SimpleCookie
+    #: The body, for responses that are not streaming.
     content: bytes
+    #: The body of a streaming response, as an async iterator of byte
+    #: strings, whether the view produced a sync or an async iterator.
     streaming_content: AsyncIterator[bytes]
+    #: Whether the response is streaming.
     streaming: bool
+    #: For DRF responses, the data the view passed to ``Response``, before
+    #: rendering. Absent on plain Django responses.
     data: Any
+    #: The ``ASGIRequest`` the view received.
     asgi_request: ASGIRequest
+    #: The ASGI scope of that request.
     request: dict[str, Any]
+    #: The URL pattern that matched the request.
     resolver_match: ResolverMatch
+    #: With ``follow=True``, the ``(url, status)`` of each redirect followed,
+    #: in order; otherwise empty.
     redirect_chain: list[tuple[str, int]]
+    #: The templates rendered while handling the request.
     templates: list[Any]
+    #: The context of the rendered template, or a list of them when there
+    #: were several; ``None`` when none was rendered.
     context: Any
+    #: The exception the view raised, as ``sys.exc_info()`` gives it, when
+    #: the client was made with ``raise_request_exception=False``; else ``None``.
     exc_info: Any
+    #: The client that sent the request.
     client: AsyncAPIClient
 
     @property

@@ -45,17 +45,20 @@ class StreamClosedError(RuntimeError):
 
 
 class StreamedResponse:
-    """A response whose body arrives while the test reads it.
+    """A response whose body arrives while the test reads it."""
 
-    Attributes:
-        status_code: The HTTP status code.
-        headers: The response headers, case-insensitive; repeated headers
-            are joined with ``", "``.
-        raw_headers: The headers as the application sent them: a list of
-            ``(name, value)`` byte strings.
-        asgi_request: The ``ASGIRequest`` the view received.
-        request: The ASGI scope of the request.
-    """
+    #: The HTTP status code.
+    status_code: int
+    #: The response headers, case-insensitive; repeated headers are joined
+    #: with ``", "``.
+    headers: CaseInsensitiveMapping[str]
+    #: The headers as the application sent them: ``(name, value)`` byte strings.
+    raw_headers: list[tuple[bytes, bytes]]
+    #: The ``ASGIRequest`` the view received (``None`` if Django refused to
+    #: build one, answering 400 or 413).
+    asgi_request: ASGIRequest | None
+    #: The ASGI scope of the request.
+    request: dict[str, Any]
 
     def __init__(
         self,
@@ -67,17 +70,17 @@ class StreamedResponse:
         self._exchange = exchange
         self._call = call
         self._timeout = timeout
-        self.status_code: int = start["status"]
-        self.raw_headers: list[tuple[bytes, bytes]] = [
+        self.status_code = start["status"]
+        self.raw_headers = [
             (bytes(name), bytes(value)) for name, value in start.get("headers", [])
         ]
         joined: dict[str, str] = {}
         for name, value in self.raw_headers:
             key, text = name.decode("latin-1").lower(), value.decode("latin-1")
             joined[key] = f"{joined[key]}, {text}" if key in joined else text
-        self.headers: CaseInsensitiveMapping[str] = CaseInsensitiveMapping(joined)
-        self.request: dict[str, Any] = exchange.scope
-        self.asgi_request: ASGIRequest | None = exchange.trail.request
+        self.headers = CaseInsensitiveMapping(joined)
+        self.request = exchange.scope
+        self.asgi_request = exchange.trail.request
         self._closed = False
         self._reading = False
         self._chunks = 0
