@@ -46,6 +46,14 @@ class AsyncAPIClient(AsyncClient):
     meaning, as do ``headers=`` and ``query_params=``. Any other keyword is a
     WSGI environ key sent with every request:
     ``AsyncAPIClient(HTTP_HOST="api.example.com")``.
+
+    With ``validate_schema=True`` every response is checked against the
+    project's OpenAPI schema (see "Contract testing"; needs the ``schema``
+    extra) and a mismatch raises
+    :class:`~restflow.test.schema.SchemaMismatchError`; one request can opt
+    out with ``validate_schema=False``. Left at None, it follows the
+    ``restflow_validate_schema`` ini option under pytest, and is off
+    otherwise. The :attr:`validate_schema` attribute can be changed later.
     """
 
     handler: ForceAuthAsyncClientHandler
@@ -57,9 +65,12 @@ class AsyncAPIClient(AsyncClient):
         *,
         headers: dict[str, str] | None = None,
         query_params: dict[str, Any] | None = None,
+        validate_schema: bool | None = None,
         **defaults: Any,
     ) -> None:
         _refuse_cookie_key(defaults, "AsyncAPIClient()")
+        #: Whether responses are checked against the OpenAPI schema.
+        self.validate_schema = _schema_option(validate_schema, "AsyncAPIClient()")
         super().__init__(enforce_csrf_checks, raise_request_exception)
         self.handler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
         self._factory = _MessageFactory(
@@ -274,10 +285,15 @@ class AsyncAPIClient(AsyncClient):
         self, verb: str, path: str, *args: Any, follow: bool, **extra: Any
     ) -> PendingResponse[Any]:
         _refuse_cookie_key(extra, f"AsyncAPIClient.{verb}()")
+        validate_schema = extra.pop("validate_schema", None)
+        if validate_schema is not None:
+            _schema_option(validate_schema, f"AsyncAPIClient.{verb}()")
         # Build now, so mistakes in the call raise here, even without await.
-        coroutine = self._dispatch(self._build(verb, path, args, extra))
+        coroutine = self._dispatch(self._build(verb, path, args, extra), validate_schema)
         if follow:
-            coroutine = self._follow(coroutine, verb, path, args, extra)
+            coroutine = self._follow(
+                coroutine, verb, path, args, extra, validate_schema
+            )
         return PendingResponse(coroutine, f"client.{verb}({path!r})")
 
     def _build(
@@ -291,14 +307,36 @@ class AsyncAPIClient(AsyncClient):
         )
         return message
 
-    async def _dispatch(self, message: tuple[ASGIScope, bytes]) -> HttpResponseBase:
+    async def _dispatch(
+        self, message: tuple[ASGIScope, bytes], validate_schema: bool | None = None
+    ) -> HttpResponseBase:
         scope, body = message
         # AsyncClient.request() adds the client's cookie jar to the scope.
         scope["headers"] = [h for h in scope["headers"] if h[0] != b"cookie"]
         response: HttpResponseBase = await self.request(
             **scope, _body_file=FakePayload(body)
         )
+        self._check_schema(response, message, validate_schema)
         return response
+
+    def _check_schema(
+        self,
+        response: HttpResponseBase,
+        message: tuple[ASGIScope, bytes],
+        validate_schema: bool | None,
+    ) -> None:
+        """Check ``response`` (and a JSON request body) against the OpenAPI
+        schema when this client or this request asks for it."""
+        if not (self.validate_schema if validate_schema is None else validate_schema):
+            return
+        from restflow.test.schema._check import check_exchange
+
+        scope, body = message
+        content_type = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"),
+            None,
+        )
+        response.schema_check = check_exchange(response, body, content_type)  # type: ignore[attr-defined]
 
     async def _follow(
         self,
@@ -307,6 +345,7 @@ class AsyncAPIClient(AsyncClient):
         path: str,
         args: tuple[Any, ...],
         extra: dict[str, Any],
+        validate_schema: bool | None = None,
     ) -> HttpResponseBase:
         response = await first
         chain: list[tuple[str, int]] = []
@@ -327,7 +366,9 @@ class AsyncAPIClient(AsyncClient):
                 extra["content_type"] = None
             elif verb in ("get", "head"):
                 args = ()  # the Location's own query string replaces data=
-            response = await self._dispatch(self._build(verb, path, args, extra))
+            response = await self._dispatch(
+                self._build(verb, path, args, extra), validate_schema
+            )
         response.redirect_chain = chain  # type: ignore[attr-defined]
         return response
 
@@ -358,6 +399,22 @@ def _redirect_target(previous: str, location: str, extra: dict[str, Any]) -> str
     if not path.startswith("/"):
         path = urljoin(urlsplit(previous).path, path)
     return f"{path}?{url.query}" if url.query else path
+
+
+def _schema_option(value: object, where: str) -> bool:
+    """Check a ``validate_schema`` value; None means the run's default."""
+    if value is None:
+        from restflow.test import _schema_default
+
+        value = _schema_default.validate_schema
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{where} got validate_schema={value!r}; it takes True, False or None "
+            "(None: the restflow_validate_schema ini option under pytest, else off)."
+        )
+    if value:
+        import restflow.test.schema  # noqa: F401 - a missing extra fails here
+    return value
 
 
 def _refuse_cookie_key(keys: dict[str, Any], where: str) -> None:
