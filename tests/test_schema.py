@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.urls import ResolverMatch, resolve
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.settings import patched_settings
-from django.urls import ResolverMatch, resolve
 
 from restflow.test import AsyncAPIClient, AsyncAPISimpleTestCase, AsyncAPITestCase
 from restflow.test.schema import (
@@ -46,7 +46,7 @@ class ValidatedTestCase(AsyncAPITestCase):
     validate_schema = True
 
 
-# -- what is checked, and passes ----------------------------------------------------
+# -- what is checked, and passes -----------------------------------------------
 
 
 class ViewSetTests(ValidatedTestCase):
@@ -60,7 +60,9 @@ class ViewSetTests(ValidatedTestCase):
 
         assert response.status_code == 200
         assert [p["name"] for p in response.data["results"]] == ["Pager"]
-        assert response.schema_check == SchemaCheck("products_list (GET /api/products/)")
+        assert response.schema_check == SchemaCheck(
+            "products_list (GET /api/products/)"
+        )
 
     async def test_a_paginated_list_of_an_adrf_view_set(self) -> None:
         response = await self.client.get("/api/async-products/")
@@ -146,22 +148,23 @@ class ShapeTests(ValidatedTestCase):
         with pytest.raises(SchemaMismatchError) as raised:
             await self.client.get("/api/orders/", {"broken": 1})
 
-        assert str(raised.value) == textwrap.dedent(
-            """\
-            GET /api/orders/ answered 200, which does not match the OpenAPI schema: 2 mismatches.
-              operation: orders_retrieve (GET /api/orders/)
-
-              response body at /lines/0/product/name
-                expected: the required property 'name'
-                got:      nothing: the property is missing
-                rule:     #/components/schemas/Product/required
-              response body at /lines/0/quantity
-                expected: a value of type integer
-                got:      "2"
-                rule:     #/components/schemas/Line/properties/quantity/type
-
-            Fix the view or its schema annotations (drf-spectacular's extend_schema), or skip the check for this one request with validate_schema=False."""
-        )
+        assert str(raised.value).splitlines() == [
+            "GET /api/orders/ answered 200, which does not match the OpenAPI "
+            "schema: 2 mismatches.",
+            "  operation: orders_retrieve (GET /api/orders/)",
+            "",
+            "  response body at /lines/0/product/name",
+            "    expected: the required property 'name'",
+            "    got:      nothing: the property is missing",
+            "    rule:     #/components/schemas/Product/required",
+            "  response body at /lines/0/quantity",
+            "    expected: a value of type integer",
+            '    got:      "2"',
+            "    rule:     #/components/schemas/Line/properties/quantity/type",
+            "",
+            "Fix the view or its extend_schema annotations, or pass "
+            "validate_schema=False to skip this request's check.",
+        ]
         assert isinstance(raised.value, AssertionError)
 
     async def test_polymorphic_responses_follow_the_discriminator(self) -> None:
@@ -284,7 +287,7 @@ class UncheckedTests(ValidatedTestCase):
         assert response.redirect_chain == [("/api/hidden/", 302)]
 
 
-# -- request bodies ---------------------------------------------------------------------
+# -- request bodies ------------------------------------------------------------
 
 
 @override_settings(RESTFLOW_SCHEMA={"VALIDATE_REQUESTS": True})
@@ -311,7 +314,9 @@ class RequestBodyTests(ValidatedTestCase):
 
     async def test_other_bodies_are_not_checked(self) -> None:
         response = await self.client.post(
-            "/api/orders/", {"lines": "none", "wrapping": ""}, format="multipart",
+            "/api/orders/",
+            {"lines": "none", "wrapping": ""},
+            format="multipart",
             validate_schema=False,
         )
         assert response.status_code == 201
@@ -333,17 +338,21 @@ class RequestSettingTests(AsyncAPISimpleTestCase):
 
     async def test_a_misspelt_setting_is_refused(self) -> None:
         for value in ({"VALIDATE_REQUEST": True}, ["VALIDATE_REQUESTS"]):
-            with override_settings(RESTFLOW_SCHEMA=value):
-                with pytest.raises(ImproperlyConfigured, match="VALIDATE_REQUESTS"):
-                    await self.client.post("/api/orders/", {}, format="json")
-
-    async def test_a_value_that_is_not_a_bool_is_refused(self) -> None:
-        with override_settings(RESTFLOW_SCHEMA={"VALIDATE_REQUESTS": "yes"}):
-            with pytest.raises(ImproperlyConfigured, match="True or False, not 'yes'"):
+            with (
+                override_settings(RESTFLOW_SCHEMA=value),
+                pytest.raises(ImproperlyConfigured, match="VALIDATE_REQUESTS"),
+            ):
                 await self.client.post("/api/orders/", {}, format="json")
 
+    async def test_a_value_that_is_not_a_bool_is_refused(self) -> None:
+        with (
+            override_settings(RESTFLOW_SCHEMA={"VALIDATE_REQUESTS": "yes"}),
+            pytest.raises(ImproperlyConfigured, match="True or False, not 'yes'"),
+        ):
+            await self.client.post("/api/orders/", {}, format="json")
 
-# -- switching it on and off ---------------------------------------------------------------
+
+# -- switching it on and off ---------------------------------------------------
 
 
 class SwitchTests(AsyncAPISimpleTestCase):
@@ -364,9 +373,13 @@ class SwitchTests(AsyncAPISimpleTestCase):
             await self.client.get("/api/hidden/")
 
     async def test_bad_values_are_refused(self) -> None:
-        with pytest.raises(TypeError, match=r"AsyncAPIClient\(\) got validate_schema='yes'"):
+        with pytest.raises(
+            TypeError, match=r"AsyncAPIClient\(\) got validate_schema='yes'"
+        ):
             AsyncAPIClient(validate_schema="yes")  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match=r"AsyncAPIClient.get\(\) got validate_schema=1"):
+        with pytest.raises(
+            TypeError, match=r"AsyncAPIClient.get\(\) got validate_schema=1"
+        ):
             self.client.get("/api/pets/", validate_schema=1)
 
     def test_the_class_attribute_reaches_both_clients(self) -> None:
@@ -375,7 +388,9 @@ class SwitchTests(AsyncAPISimpleTestCase):
             seen: ClassVar[list[bool]] = []
 
             def test_it(self) -> None:
-                self.seen.extend([self.client.validate_schema, self.async_client.validate_schema])
+                self.seen.extend(
+                    [self.client.validate_schema, self.async_client.validate_schema]
+                )
 
         class Off(On):
             validate_schema = False
@@ -421,7 +436,7 @@ class AssertMatchesSchemaTests(AsyncAPISimpleTestCase):
             assert_matches_schema(JsonResponse({}))
 
 
-# -- the schema document ------------------------------------------------------------------
+# -- the schema document -------------------------------------------------------
 
 
 class DocumentTests(AsyncAPISimpleTestCase):
@@ -455,28 +470,39 @@ class DocumentTests(AsyncAPISimpleTestCase):
             ("/api/async-products/5/", "PATCH", "/api/async-products/{id}/"),
             ("/api/pets/", "GET", "/api/pets/"),
         ]:
-            operation = document.operation_for(resolve(url, "tests.schema_app.urls"), method)
+            operation = document.operation_for(
+                resolve(url, "tests.schema_app.urls"), method
+            )
             assert operation is not None and operation.path == expected
         assert document.operation_for(resolve("/api/pets/", urls), "POST") is None
 
     def test_a_project_without_drf_spectacular_s_auto_schema(self) -> None:
         clear_schema_cache()
-        with override_settings(
-            REST_FRAMEWORK={
-                "DEFAULT_SCHEMA_CLASS": "rest_framework.schemas.openapi.AutoSchema"
-            }
+        with (
+            override_settings(
+                REST_FRAMEWORK={
+                    "DEFAULT_SCHEMA_CLASS": "rest_framework.schemas.openapi.AutoSchema"
+                }
+            ),
+            pytest.raises(
+                RuntimeError, match=r"'drf_spectacular\.openapi\.AutoSchema'"
+            ),
         ):
-            with pytest.raises(RuntimeError, match="'drf_spectacular.openapi.AutoSchema'"):
-                document_for("tests.schema_app.urls")
+            document_for("tests.schema_app.urls")
 
     def test_what_drf_spectacular_and_django_must_keep(self) -> None:
         # The route recording relies on these; if one changes, adapt _document.py.
         import inspect
 
         params = list(inspect.signature(AutoSchema.get_operation).parameters)
-        assert params == ["self", "path", "path_regex", "path_prefix", "method", "registry"], (
-            "drf-spectacular changed AutoSchema.get_operation's signature"
-        )
+        assert params == [
+            "self",
+            "path",
+            "path_regex",
+            "path_prefix",
+            "method",
+            "registry",
+        ], "drf-spectacular changed AutoSchema.get_operation's signature"
         match = resolve("/api/products/5/", "tests.schema_app.urls")
         assert isinstance(match, ResolverMatch) and match.route == (
             "api/products/(?P<pk>[^/.]+)/$"
@@ -516,7 +542,7 @@ class OpenAPI31Tests(ValidatedTestCase):
         return settings.ROOT_URLCONF
 
 
-# -- the extra ------------------------------------------------------------------------------
+# -- the extra -----------------------------------------------------------------
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:
@@ -544,7 +570,8 @@ def test_restflow_test_does_not_import_the_schema_machinery() -> None:
         import sys
         django.setup()
         import restflow.test
-        from restflow.test import AsyncAPIClient, AsyncAPITestCase, client, testcases, plugin
+        from restflow.test import AsyncAPIClient, AsyncAPITestCase
+        from restflow.test import client, plugin, testcases
         AsyncAPIClient()
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in
                         ("drf_spectacular", "jsonschema", "referencing")
@@ -559,7 +586,9 @@ def test_restflow_test_does_not_import_the_schema_machinery() -> None:
     ("missing", "package"),
     [("drf_spectacular", "drf-spectacular"), ("jsonschema", "jsonschema")],
 )
-def test_without_the_extra_the_import_error_names_it(missing: str, package: str) -> None:
+def test_without_the_extra_the_import_error_names_it(
+    missing: str, package: str
+) -> None:
     result = _python(
         f"""
         import sys

@@ -289,7 +289,9 @@ class AsyncAPIClient(AsyncClient):
         if validate_schema is not None:
             _schema_option(validate_schema, f"AsyncAPIClient.{verb}()")
         # Build now, so mistakes in the call raise here, even without await.
-        coroutine = self._dispatch(self._build(verb, path, args, extra), validate_schema)
+        coroutine = self._dispatch(
+            self._build(verb, path, args, extra), validate_schema
+        )
         if follow:
             coroutine = self._follow(
                 coroutine, verb, path, args, extra, validate_schema

@@ -92,7 +92,11 @@ def async_api_client(request: pytest.FixtureRequest) -> AsyncAPIClient:
 
 def _marker_switch(marker: pytest.Mark) -> bool:
     value = marker.args[0] if marker.args else marker.kwargs.get("on", True)
-    if len(marker.args) > 1 or set(marker.kwargs) - {"on"} or not isinstance(value, bool):
+    if (
+        len(marker.args) > 1
+        or set(marker.kwargs) - {"on"}
+        or not isinstance(value, bool)
+    ):
         raise pytest.UsageError(
             "@pytest.mark.validate_schema takes one True or False (or nothing, "
             "meaning True), as in @pytest.mark.validate_schema(False)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -145,7 +145,9 @@ class _Checker:
         self.operation = operation
         self.mismatches: list[Mismatch] = []
 
-    def check_response(self, response: HttpResponseBase, body_expected: bool) -> str | None:
+    def check_response(
+        self, response: HttpResponseBase, body_expected: bool
+    ) -> str | None:
         """Check status, content type and body; return why the body went unchecked."""
         responses = self.operation.spec.get("responses", {})
         status_key = _documented_status(responses, response.status_code)
@@ -155,7 +157,8 @@ class _Checker:
                 Mismatch(
                     "status",
                     None,
-                    f"one of the documented statuses {', '.join(responses) or '(none)'}",
+                    "one of the documented statuses "
+                    + (", ".join(responses) or "(none)"),
                     str(response.status_code),
                     where,
                 )
@@ -194,7 +197,10 @@ class _Checker:
         if not body_expected:
             return "a HEAD response has no body"
         if body is None:
-            return "the body of a streaming response is not read, so only its status and content type are checked"
+            return (
+                "the body of a streaming response is not read, so only its "
+                "status and content type are checked"
+            )
         if not _is_json(entry_type):
             return f"{entry_type} bodies are checked by content type only"
         schema_pointer = f"{where[1:]}/content/{escape(entry_type)}/schema"
@@ -231,13 +237,13 @@ class _Checker:
     ) -> None:
         try:
             instance = json.loads(body)
-        except ValueError as error:
+        except ValueError as invalid:
             self.mismatches.append(
                 Mismatch(
                     part,
                     "",
                     "a JSON document",
-                    f"{shorten(body[:80].decode(errors='replace'))} ({error})",
+                    f"{shorten(body[:80].decode(errors='replace'))} ({invalid})",
                     f"#{schema_pointer}",
                 )
             )
@@ -265,6 +271,7 @@ class _Checker:
 
 def _expected(error: ValidationError) -> str:
     keyword, value = error.validator, error.validator_value
+    value = cast(Any, value)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     if keyword == "type":
         kinds = value if isinstance(value, list) else [value]
@@ -316,7 +323,9 @@ def _error_order(error: ValidationError) -> tuple[str, ...]:
 def _check_requests() -> bool:
     """Whether ``RESTFLOW_SCHEMA["VALIDATE_REQUESTS"]`` asks for request bodies."""
     options = getattr(settings, "RESTFLOW_SCHEMA", {})
-    unknown = set(options) - {"VALIDATE_REQUESTS"} if isinstance(options, Mapping) else None
+    unknown = (
+        set(options) - {"VALIDATE_REQUESTS"} if isinstance(options, Mapping) else None
+    )
     if unknown is None or unknown:
         raise ImproperlyConfigured(
             "RESTFLOW_SCHEMA must be a dict with the one key VALIDATE_REQUESTS "
@@ -325,7 +334,8 @@ def _check_requests() -> bool:
     value = options.get("VALIDATE_REQUESTS", False)
     if not isinstance(value, bool):
         raise ImproperlyConfigured(
-            f"RESTFLOW_SCHEMA['VALIDATE_REQUESTS'] must be True or False, not {value!r}."
+            "RESTFLOW_SCHEMA['VALIDATE_REQUESTS'] must be True or False, "
+            f"not {value!r}."
         )
     return value
 

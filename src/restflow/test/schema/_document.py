@@ -154,7 +154,7 @@ class SchemaDocument:
             specification = (
                 DRAFT4 if self.openapi_version.startswith("3.0") else DRAFT202012
             )
-            resource = Resource(contents=self.document, specification=specification)
+            resource: Resource[Any] = specification.create_resource(self.document)
             self._registry = Registry().with_resource(DOCUMENT_URI, resource)
         return self._registry
 
@@ -265,7 +265,7 @@ class _RecordRoutes:
                 origins[id(operation)] = (operation, path_regex, method)
             return operation
 
-        inspector.get_operation = get_operation
+        inspector.get_operation = get_operation  # type: ignore[method-assign]
         return view
 
     def parse(self, input_request: Any, public: bool) -> Any:

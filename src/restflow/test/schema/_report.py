@@ -82,9 +82,8 @@ class SchemaMismatchError(AssertionError):
             "",
             advice
             or (
-                "Fix the view or its schema annotations (drf-spectacular's "
-                "extend_schema), or skip the check for this one request with "
-                "validate_schema=False."
+                "Fix the view or its extend_schema annotations, or pass "
+                "validate_schema=False to skip this request's check."
             ),
         ]
         super().__init__("\n".join(lines))

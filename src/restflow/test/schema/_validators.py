@@ -35,7 +35,9 @@ __all__ = ["Direction", "validator_class"]
 #: wrote it; ``readOnly`` properties may be absent).
 Direction = Literal["request", "response"]
 
-_Keyword = Callable[[Any, Any, Any, Mapping[str, Any]], Iterable[ValidationError] | None]
+_Keyword = Callable[
+    [Any, Any, Any, Mapping[str, Any]], Iterable[ValidationError] | None
+]
 
 
 def _required(direction: Direction) -> _Keyword:
@@ -81,7 +83,7 @@ def _follow_discriminator(
     instance: Mapping[str, Any],
     discriminator: Mapping[str, Any],
 ) -> Iterator[ValidationError]:
-    name = discriminator.get("propertyName")
+    name = str(discriminator.get("propertyName"))
     mapping: Mapping[str, str] = discriminator.get("mapping") or {}
     # Without a mapping, a value names a component schema (OpenAPI 3.x).
     known = dict(mapping) or {
@@ -134,7 +136,7 @@ def _build(base: Any, direction: Direction, *, nullable: bool) -> type[Validator
     keywords["anyOf"] = _discriminated(keywords["anyOf"])
     if nullable:
         keywords = {name: _allow_null(check) for name, check in keywords.items()}
-    built: type[Validator] = extend(base, keywords)
+    built: type[Validator] = extend(base, keywords)  # type: ignore[no-untyped-call]
     return built
 
 
@@ -147,6 +149,6 @@ _CLASSES: dict[tuple[str, Direction], type[Validator]] = {
 
 
 def validator_class(openapi_version: str, direction: Direction) -> type[Validator]:
-    """The validator class for documents of ``openapi_version`` travelling ``direction``."""
+    """The validator class for ``openapi_version`` documents going ``direction``."""
     family = "3.0" if openapi_version.startswith("3.0") else "3.1"
     return _CLASSES[family, direction]
