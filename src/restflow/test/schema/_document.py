@@ -71,6 +71,7 @@ class SchemaDocument:
     _validators: dict[tuple[str, Direction], Validator] = field(default_factory=dict)
     _registry: Registry[Any] | None = None
     _pointers: dict[int, str] | None = None
+    _templates: dict[str, str] = field(default_factory=dict)
 
     @property
     def openapi_version(self) -> str:
@@ -79,7 +80,11 @@ class SchemaDocument:
 
     def template_for(self, match: ResolverMatch) -> str:
         """The path template drf-spectacular derives from ``match``'s URL pattern."""
-        template: str = self.enumerator.get_path_from_regex(match.route)
+        template = self._templates.get(match.route)
+        if template is None:
+            template = self._templates[match.route] = str(
+                self.enumerator.get_path_from_regex(match.route)
+            )
         return template
 
     def operation_for(self, match: ResolverMatch, method: str) -> Operation | None:
