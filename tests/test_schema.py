@@ -181,6 +181,17 @@ class ShapeTests(ValidatedTestCase):
             "#/components/schemas/Dog/properties/good/type",
         )
 
+    async def test_formats_are_checked(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get("/api/pets/", {"pet": "stray-cat"})
+
+        [mismatch] = raised.value.mismatches
+        assert (mismatch.pointer, mismatch.expected, mismatch.rule) == (
+            "/adopted",
+            "a string in the format 'date-time'",
+            "#/components/schemas/Cat/properties/adopted/format",
+        )
+
     async def test_an_unknown_discriminator_value(self) -> None:
         with pytest.raises(SchemaMismatchError) as raised:
             await self.client.get("/api/pets/", {"pet": "fish"})
@@ -285,6 +296,19 @@ class UncheckedTests(ValidatedTestCase):
             "/to-hidden/", follow=True, validate_schema=False
         )
         assert response.redirect_chain == [("/api/hidden/", 302)]
+
+
+@override_settings(
+    MIDDLEWARE=["tests.schema_app.views.schema_urls_middleware"],
+    ROOT_URLCONF="tests.project.urls",
+)
+class RequestURLConfTests(AsyncAPISimpleTestCase):
+    validate_schema = True
+
+    async def test_the_url_conf_middleware_chose_is_the_one_checked(self) -> None:
+        response = await self.client.get("/api/pets/")
+
+        assert response.schema_check.operation == "pets_retrieve (GET /api/pets/)"
 
 
 # -- request bodies ------------------------------------------------------------

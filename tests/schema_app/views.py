@@ -14,6 +14,7 @@ from adrf.serializers import ModelSerializer as AsyncModelSerializer
 from adrf.views import APIView as AsyncAPIView
 from adrf.viewsets import ModelViewSet as AsyncModelViewSet
 from django.http import HttpRequest, JsonResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -47,8 +48,13 @@ class Pages(PageNumberPagination):
 
 
 class ProductViewSet(viewsets.ModelViewSet[Product]):
-    """A sync model view set with a paginated list."""
+    """A sync model view set with a paginated list.
 
+    Its schema inspector is set on the class, so all its views share one
+    instance (the adrf view set below gets DRF's per-view default).
+    """
+
+    schema = AutoSchema()
     queryset = Product.objects.all()
     serializer_class = ProductSerializer
     pagination_class = Pages
@@ -133,6 +139,7 @@ class OrderView(AsyncAPIView):
 class CatSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["cat"])
     lives = serializers.IntegerField()
+    adopted = serializers.DateTimeField()
 
 
 class DogSerializer(serializers.Serializer[Any]):
@@ -154,7 +161,8 @@ class PetView(APIView):
     permission_classes: list[Any] = []
 
     PETS = {
-        "cat": {"kind": "cat", "lives": 9},
+        "cat": {"kind": "cat", "lives": 9, "adopted": "2024-05-01T10:00:00Z"},
+        "stray-cat": {"kind": "cat", "lives": 9, "adopted": "last spring"},
         "dog": {"kind": "dog", "good": True},
         "bad-dog": {"kind": "dog", "good": "very"},
         "fish": {"kind": "fish", "fins": 4},
@@ -232,6 +240,17 @@ class HiddenView(APIView):
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
         return Response({"secret": True})
+
+
+def schema_urls_middleware(get_response: Any) -> Any:
+    """Routes every request with the schema app's URL conf, as per-tenant
+    or per-host middleware does by setting ``request.urlconf``."""
+
+    def middleware(request: HttpRequest) -> Any:
+        request.urlconf = "tests.schema_app.urls"
+        return get_response(request)
+
+    return middleware
 
 
 async def plain_django(request: HttpRequest) -> JsonResponse:
