@@ -21,6 +21,7 @@ with exactly those rules; everything else is jsonschema's own.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -140,15 +141,9 @@ def _build(base: Any, direction: Direction, *, nullable: bool) -> type[Validator
     return built
 
 
-_CLASSES: dict[tuple[str, Direction], type[Validator]] = {
-    ("3.0", "response"): _build(Draft4Validator, "response", nullable=True),
-    ("3.0", "request"): _build(Draft4Validator, "request", nullable=True),
-    ("3.1", "response"): _build(Draft202012Validator, "response", nullable=False),
-    ("3.1", "request"): _build(Draft202012Validator, "request", nullable=False),
-}
-
-
+@functools.cache
 def validator_class(openapi_version: str, direction: Direction) -> type[Validator]:
     """The validator class for ``openapi_version`` documents going ``direction``."""
-    family = "3.0" if openapi_version.startswith("3.0") else "3.1"
-    return _CLASSES[family, direction]
+    if openapi_version.startswith("3.0"):
+        return _build(Draft4Validator, direction, nullable=True)
+    return _build(Draft202012Validator, direction, nullable=False)
