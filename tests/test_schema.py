@@ -398,13 +398,29 @@ class SwitchTests(AsyncAPISimpleTestCase):
 
     async def test_bad_values_are_refused(self) -> None:
         with pytest.raises(
-            TypeError, match=r"AsyncAPIClient\(\) got validate_schema='yes'"
+            TypeError,
+            match=r"AsyncAPIClient\(\): validate_schema takes .*, not 'yes'\.",
         ):
             AsyncAPIClient(validate_schema="yes")  # type: ignore[arg-type]
         with pytest.raises(
-            TypeError, match=r"AsyncAPIClient.get\(\) got validate_schema=1"
+            TypeError,
+            match=r"AsyncAPIClient.get\(\): validate_schema takes .*, not 1\.",
         ):
             self.client.get("/api/pets/", validate_schema=1)
+        with pytest.raises(TypeError, match=r"client.validate_schema: .*, not 'on'\."):
+            self.client.validate_schema = "on"  # type: ignore[assignment]
+        self.client.validate_schema = None  # the run's default
+        assert self.client.validate_schema is False
+
+    def test_a_class_attribute_that_is_not_a_bool(self) -> None:
+        class Wrong(AsyncAPISimpleTestCase):
+            validate_schema = "yes"  # type: ignore[assignment]
+
+            def test_it(self) -> None:
+                pass
+
+        [(_, trace)] = _run(Wrong).errors
+        assert "client.validate_schema: validate_schema takes True" in trace
 
     def test_the_class_attribute_reaches_both_clients(self) -> None:
         class On(AsyncAPISimpleTestCase):

@@ -69,8 +69,7 @@ class AsyncAPIClient(AsyncClient):
         **defaults: Any,
     ) -> None:
         _refuse_cookie_key(defaults, "AsyncAPIClient()")
-        #: Whether responses are checked against the OpenAPI schema.
-        self.validate_schema = _schema_option(validate_schema, "AsyncAPIClient()")
+        self._validate_schema = _schema_option(validate_schema, "AsyncAPIClient()")
         super().__init__(enforce_csrf_checks, raise_request_exception)
         self.handler = ForceAuthAsyncClientHandler(enforce_csrf_checks)
         self._factory = _MessageFactory(
@@ -80,6 +79,19 @@ class AsyncAPIClient(AsyncClient):
         self._view_errors: weakref.WeakKeyDictionary[Any, Any] = (
             weakref.WeakKeyDictionary()
         )
+
+    @property
+    def validate_schema(self) -> bool:
+        """Whether responses are checked against the OpenAPI schema.
+
+        Can be set; None sets the run's default (the
+        ``restflow_validate_schema`` ini option under pytest, else False).
+        """
+        return self._validate_schema
+
+    @validate_schema.setter
+    def validate_schema(self, value: bool | None) -> None:
+        self._validate_schema = _schema_option(value, "client.validate_schema")
 
     # -- authentication ----------------------------------------------------
 
@@ -411,8 +423,9 @@ def _schema_option(value: object, where: str) -> bool:
         value = _schema_default.validate_schema
     if not isinstance(value, bool):
         raise TypeError(
-            f"{where} got validate_schema={value!r}; it takes True, False or None "
-            "(None: the restflow_validate_schema ini option under pytest, else off)."
+            f"{where}: validate_schema takes True, False or None (None: the "
+            "restflow_validate_schema ini option under pytest, else off), "
+            f"not {value!r}."
         )
     if value:
         import restflow.test.schema  # noqa: F401 - a missing extra fails here
