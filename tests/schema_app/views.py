@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from adrf.serializers import ModelSerializer as AsyncModelSerializer
 from adrf.views import APIView as AsyncAPIView
 from adrf.viewsets import ModelViewSet as AsyncModelViewSet
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -32,12 +32,6 @@ from tests.testapp.models import Product
 
 
 class ProductSerializer(serializers.ModelSerializer[Product]):
-    class Meta:
-        model = Product
-        fields = ["id", "name", "price", "is_active"]
-
-
-class AsyncProductSerializer(AsyncModelSerializer):  # type: ignore[misc]
     class Meta:
         model = Product
         fields = ["id", "name", "price", "is_active"]
@@ -63,13 +57,23 @@ class ProductViewSet(viewsets.ModelViewSet[Product]):
 
 
 class AsyncProductViewSet(AsyncModelViewSet):  # type: ignore[misc]
-    """The same, as an adrf async model view set."""
+    """The same, as an adrf async model view set.
+
+    It keeps DRF's serializer (adrf's own need DRF 3.17), saved through
+    sync_to_async.
+    """
 
     queryset = Product.objects.all()
-    serializer_class = AsyncProductSerializer
+    serializer_class = ProductSerializer
     pagination_class = Pages
     authentication_classes: list[Any] = []
     permission_classes: list[Any] = []
+
+    async def perform_acreate(self, serializer: ProductSerializer) -> None:
+        await sync_to_async(serializer.save)()
+
+    async def perform_aupdate(self, serializer: ProductSerializer) -> None:
+        await sync_to_async(serializer.save)()
 
 
 # -- nested and nullable ---------------------------------------------------------
