@@ -14,6 +14,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
     "shop",
     # Connects the invalidation rules below to model signals; without it,
     # cached responses would never be invalidated.
@@ -64,7 +65,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
+    # --8<-- [start:schema-class]
+    # drf-spectacular generates the API's OpenAPI schema: the contract the
+    # test suite checks every response against (see tests/test_contract.py).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # --8<-- [end:schema-class]
 }
+
+SPECTACULAR_SETTINGS = {"TITLE": "Sample shop", "VERSION": "1.0.0"}
 
 # manage.py test with a cache emptied after each test, as pytest does with
 # the autouse fixture of tests/conftest.py.

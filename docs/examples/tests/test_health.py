@@ -9,7 +9,9 @@ from shop import views
 # --8<-- [start:simple]
 class APIRootTests(AsyncAPISimpleTestCase):
     async def test_the_api_root_lists_the_endpoints(self):
-        response = await self.client.get("/api/")
+        # DRF's router keeps its API root out of the OpenAPI schema, so this
+        # response is not checked against it (see contract-testing.md).
+        response = await self.client.get("/api/", validate_schema=False)
         self.assertEqual(response.status_code, 200)
         self.assertIn("products", response.data)
         # --8<-- [end:simple]

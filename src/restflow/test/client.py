@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any, cast
@@ -24,8 +25,16 @@ from restflow.test.streaming import ClientDisconnected, StreamContext
 
 __all__ = ["MAX_REDIRECTS", "AsyncAPIClient"]
 
-#: ``(user, token)`` given to ``force_authenticate()``, or ``None``.
-Forced = tuple[Any, Any] | None
+
+@dataclasses.dataclass(frozen=True)
+class _Sending:
+    """How the client sends one request, beside the HTTP message itself."""
+
+    #: ``(user, token)`` given to ``force_authenticate()``, or ``None``.
+    forced: tuple[Any, Any] | None
+    #: Whether the response is checked against the OpenAPI schema.
+    check_schema: bool
+
 
 #: The status codes ``follow=True`` follows.
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -53,6 +62,14 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
     what they mean to DRF's client, or, for names DRF gives no meaning, to
     Django's ``AsyncClient``; the guide has the table. The client sends a
     ``Host`` header, as a browser and Django's ``AsyncClient`` do.
+
+    With ``validate_schema=True`` every response is checked against the
+    project's OpenAPI schema (see "Contract testing"; needs the ``schema``
+    extra) and a mismatch raises
+    :class:`~restflow.test.schema.SchemaMismatchError`; one request can opt
+    out with ``validate_schema=False``. Left at None, it follows the
+    ``restflow_validate_schema`` ini option under pytest, and is off
+    otherwise. The :attr:`validate_schema` attribute can be changed later.
     """
 
     handler: ClientHandler  # type: ignore[assignment]
@@ -67,15 +84,30 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         *,
         headers: dict[str, str] | None = None,
         query_params: dict[str, Any] | None = None,
+        validate_schema: bool | None = None,
         **defaults: Any,
     ) -> None:
         self._credentials: dict[str, Any] = {}
         self._forced: tuple[Any, Any] | None = None
+        self._validate_schema = _schema_option(validate_schema, "AsyncAPIClient()")
         super().__init__(
             enforce_csrf_checks, headers=headers, query_params=query_params, **defaults
         )
         self.handler = ClientHandler(enforce_csrf_checks)
         self.raise_request_exception = raise_request_exception
+
+    @property
+    def validate_schema(self) -> bool:
+        """Whether responses are checked against the OpenAPI schema.
+
+        Can be set; None sets the run's default (the
+        ``restflow_validate_schema`` ini option under pytest, else False).
+        """
+        return self._validate_schema
+
+    @validate_schema.setter
+    def validate_schema(self, value: bool | None) -> None:
+        self._validate_schema = _schema_option(value, "client.validate_schema")
 
     # -- authentication ----------------------------------------------------
 
@@ -274,7 +306,8 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         *,
         follow: bool = False,
         disconnect_after: float | None = None,
-        _deliver: Callable[[RequestMessage, Forced], Any] | None = None,
+        validate_schema: bool | None = None,
+        _deliver: Callable[[RequestMessage, _Sending], Any] | None = None,
         **extra: Any,
     ) -> PendingResponse[ClientResponse]:
         """Send a request with any method and a raw body; the verbs end here.
@@ -284,14 +317,18 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         takes it), the client hangs up if the response is not complete by
         then, as a user closing the tab: Django cancels the view, and
         ``await`` raises :class:`~restflow.test.ClientDisconnected`.
+        ``validate_schema`` (every verb takes it) overrides the client's
+        :attr:`validate_schema` for this request.
         """
         message = self._describe(
             method, path, data, content_type, secure, extra, host_header=True
         )
+        check = self._validate_schema
+        if validate_schema is not None:
+            check = _schema_option(validate_schema, self._call(method))
+        sending = _Sending(self._forced, check)
         if _deliver is not None:
-            return cast(
-                PendingResponse[ClientResponse], _deliver(message, self._forced)
-            )
+            return cast(PendingResponse[ClientResponse], _deliver(message, sending))
         description = f"client.{method.lower()}({path!r})"
         if disconnect_after is not None:
             if follow:
@@ -299,14 +336,14 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
                     f"{self._call(method)} got both follow=True and "
                     "disconnect_after=: hang up on one request at a time."
                 )
-            sending = self._hang_up_after(
-                message, self._forced, disconnect_after, description
+            coroutine = self._hang_up_after(
+                message, sending, disconnect_after, description
             )
         elif follow:
-            sending = self._follow(message, self._forced)
+            coroutine = self._follow(message, sending)
         else:
-            sending = self._send(message, self._forced)
-        return PendingResponse(sending, description)
+            coroutine = self._send(message, sending)
+        return PendingResponse(coroutine, description)
 
     def stream(
         self,
@@ -338,11 +375,12 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         verb = method.lower()
         call = f"client.stream({method!r}, {path!r})"
 
-        def deliver(message: RequestMessage, forced: Forced) -> StreamContext:
+        def deliver(message: RequestMessage, sending: _Sending) -> StreamContext:
             exchange = Exchange(
-                self.handler, self._scope(message, forced), message.body
+                self.handler, self._scope(message, sending), message.body
             )
-            return StreamContext(exchange, call, timeout, self._stream_started)
+            started = partial(self._stream_started, message=message, sending=sending)
+            return StreamContext(exchange, call, timeout, started)
 
         extra["_deliver"] = deliver
         if verb in ("get", "head"):
@@ -364,24 +402,24 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
 
     # -- sending -----------------------------------------------------------
 
-    def _scope(self, message: RequestMessage, forced: Forced) -> dict[str, Any]:
+    def _scope(self, message: RequestMessage, sending: _Sending) -> dict[str, Any]:
         scope = message.scope(self.cookies)
-        if forced is not None:
-            scope[FORCED_AUTHENTICATION] = forced
+        if sending.forced is not None:
+            scope[FORCED_AUTHENTICATION] = sending.forced
         return scope
 
-    async def _send(self, message: RequestMessage, forced: Forced) -> ClientResponse:
-        scope = self._scope(message, forced)
+    async def _send(self, message: RequestMessage, sending: _Sending) -> ClientResponse:
+        scope = self._scope(message, sending)
         with capturing() as trail:
             response = await self.handler.respond(scope, message.body)
-        return self._received(response, scope, trail)
+        return self._received(response, message, scope, trail, sending)
 
     async def _hang_up_after(
-        self, message: RequestMessage, forced: Forced, seconds: float, call: str
+        self, message: RequestMessage, sending: _Sending, seconds: float, call: str
     ) -> ClientResponse:
         """Send ``message`` as ASGI messages; hang up after ``seconds`` unless
         the response is complete by then."""
-        exchange = Exchange(self.handler, self._scope(message, forced), message.body)
+        exchange = Exchange(self.handler, self._scope(message, sending), message.body)
         exchange.begin()
         chunks: list[bytes] = []
 
@@ -411,20 +449,36 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         response.asgi_request = exchange.trail.request  # type: ignore[attr-defined]
         if isinstance(response, StreamingHttpResponse):
             response.streaming_content = _replay(chunks)
-        return self._received(response, exchange.scope, exchange.trail)
+        return self._received(
+            response, message, exchange.scope, exchange.trail, sending
+        )
 
-    def _stream_started(self, exchange: Exchange) -> None:
+    def _stream_started(
+        self, exchange: Exchange, *, message: RequestMessage, sending: _Sending
+    ) -> None:
         trail = exchange.trail
         if trail.exc_info is not None and self.raise_request_exception:
             raise trail.exc_info[1]
-        if trail.response is not None and trail.response.cookies:
-            self.cookies.update(trail.response.cookies)
+        response = trail.response
+        if response is None:
+            return
+        if response.cookies:
+            self.cookies.update(response.cookies)
+        if sending.check_schema:
+            response.asgi_request = trail.request  # type: ignore[attr-defined]
+            _check_schema(response, message)
 
     def _received(
-        self, response: HttpResponseBase, scope: dict[str, Any], trail: RequestTrail
+        self,
+        response: HttpResponseBase,
+        message: RequestMessage,
+        scope: dict[str, Any],
+        trail: RequestTrail,
+        sending: _Sending,
     ) -> ClientResponse:
         """Give ``response`` what Django's test client gives it; raise the
-        view's error unless ``raise_request_exception`` is off."""
+        view's error unless ``raise_request_exception`` is off; check it
+        against the OpenAPI schema if asked."""
         received = cast(Any, response)
         received.exc_info = trail.exc_info
         if trail.exc_info is not None and self.raise_request_exception:
@@ -445,17 +499,21 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         received.resolver_match = match
         if response.cookies:
             self.cookies.update(response.cookies)
+        if sending.check_schema:
+            _check_schema(response, message)
         return cast(ClientResponse, received)
 
-    async def _follow(self, message: RequestMessage, forced: Forced) -> ClientResponse:
+    async def _follow(
+        self, message: RequestMessage, sending: _Sending
+    ) -> ClientResponse:
         """Send ``message``, then follow redirects as Django's client does."""
-        response = await self._send(message, forced)
+        response = await self._send(message, sending)
         chain: list[tuple[str, int]] = []
         while response.status_code in _REDIRECTS:
             location = response["Location"]
             chain.append((location, response.status_code))
             message = message.redirected(location, response.status_code)
-            response = await self._send(message, forced)
+            response = await self._send(message, sending)
             response.redirect_chain = chain
             if chain[-1] in chain[:-1]:
                 raise RedirectCycleError("Redirect loop detected.", cast(Any, response))
@@ -463,6 +521,35 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
                 raise RedirectCycleError("Too many redirects.", cast(Any, response))
         response.redirect_chain = chain
         return response
+
+
+def _check_schema(response: HttpResponseBase, message: RequestMessage) -> None:
+    """Check ``response`` (and a JSON request body) against the OpenAPI schema."""
+    from restflow.test.schema._check import check_exchange
+
+    content_type = dict(message.headers).get(b"content-type")
+    response.schema_check = check_exchange(  # type: ignore[attr-defined]
+        response,
+        message.body,
+        None if content_type is None else content_type.decode("latin-1"),
+    )
+
+
+def _schema_option(value: object, where: str) -> bool:
+    """Check a ``validate_schema`` value; None means the run's default."""
+    if value is None:
+        from restflow.test import _schema_default
+
+        value = _schema_default.validate_schema
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{where}: validate_schema takes True, False or None (None: the "
+            "restflow_validate_schema ini option under pytest, else off), "
+            f"not {value!r}."
+        )
+    if value:
+        import restflow.test.schema  # noqa: F401 - a missing extra fails here
+    return value
 
 
 async def _replay(chunks: list[bytes]) -> AsyncIterator[bytes]:

@@ -223,8 +223,15 @@ class AsyncAPIRequestFactory(APIRequestFactory):
                 f"{self._call(method)} got disconnect_after=, but a request "
                 "factory sends nothing to hang up on: use AsyncAPIClient."
             )
-        extra.pop("follow", None)
-        extra.pop("disconnect_after", None)
+        if extra.get("validate_schema") is not None:
+            raise ValueError(
+                f"{self._call(method)} got validate_schema=, but a request "
+                "factory gets no response to check: use AsyncAPIClient, or "
+                "restflow.test.schema.assert_matches_schema() on the view's "
+                "response."
+            )
+        for client_keyword in ("follow", "disconnect_after", "validate_schema"):
+            extra.pop(client_keyword, None)
         message = self._describe(method, path, data, content_type, secure, extra)
         request = FactoryRequest(message.scope(self.cookies), io.BytesIO(message.body))
         request._dont_enforce_csrf_checks = not self.enforce_csrf_checks  # type: ignore[attr-defined]

@@ -69,17 +69,39 @@ _TEST_LOOP = pytest.StashKey["_TestLoop"]()
 
 
 @pytest.fixture
-def async_api_client() -> AsyncAPIClient:
+def async_api_client(request: pytest.FixtureRequest) -> AsyncAPIClient:
     """A new :class:`~restflow.test.AsyncAPIClient` for each test.
 
     A fresh client means no cookies, credentials or forced authentication
     carry over from another test. The client itself needs no database;
     mark the test ``django_db`` when the views it calls use one.
+
+    Its responses are checked against the OpenAPI schema when the
+    ``restflow_validate_schema`` ini option is on, or when the test (or its
+    class or module) is marked ``@pytest.mark.validate_schema``;
+    ``@pytest.mark.validate_schema(False)`` turns the check off for one test.
     """
     _skip_without_django()
     from restflow.test.client import AsyncAPIClient
 
-    return AsyncAPIClient()
+    marker = request.node.get_closest_marker("validate_schema")
+    if marker is None:
+        return AsyncAPIClient()
+    return AsyncAPIClient(validate_schema=_marker_switch(marker))
+
+
+def _marker_switch(marker: pytest.Mark) -> bool:
+    value = marker.args[0] if marker.args else marker.kwargs.get("on", True)
+    if (
+        len(marker.args) > 1
+        or set(marker.kwargs) - {"on"}
+        or not isinstance(value, bool)
+    ):
+        raise pytest.UsageError(
+            "@pytest.mark.validate_schema takes one True or False (or nothing, "
+            "meaning True), as in @pytest.mark.validate_schema(False)."
+        )
+    return value
 
 
 @pytest.fixture
@@ -95,6 +117,34 @@ def _skip_without_django() -> None:
     # The same courtesy pytest-django's rf and client fixtures extend.
     if not _django_is_configured():
         pytest.skip("restflow's client fixtures need configured Django settings")
+
+
+# -- options -------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the ``restflow_validate_schema`` ini option."""
+    parser.addini(
+        "restflow_validate_schema",
+        type="bool",
+        default=False,
+        help="check every AsyncAPIClient response against the project's "
+        'OpenAPI schema (needs pip install "restflow-testing[schema]")',
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; make the ini option the clients' default."""
+    from restflow.test import _schema_default
+
+    config.addinivalue_line(
+        "markers",
+        "validate_schema(on=True): check (or with False, do not check) the "
+        "responses of async_api_client against the OpenAPI schema",
+    )
+    previous = _schema_default.validate_schema
+    _schema_default.validate_schema = bool(config.getini("restflow_validate_schema"))
+    config.add_cleanup(lambda: setattr(_schema_default, "validate_schema", previous))
 
 
 # -- which tests are taken over ----------------------------------------------

@@ -63,6 +63,12 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
     #: URL patterns that replace ``ROOT_URLCONF`` for every test of the class.
     urlpatterns: ClassVar[Sequence[Any] | None] = None
 
+    #: Check every response of ``self.client`` against the project's OpenAPI
+    #: schema (True) or not (False); None follows the client's default: the
+    #: ``restflow_validate_schema`` ini option under pytest, else off. Needs
+    #: the ``schema`` extra. See "Contract testing".
+    validate_schema: ClassVar[bool | None] = None
+
     @classmethod
     def setUpClass(cls) -> None:
         """Install the class's ``urlpatterns``, if it has any."""
@@ -112,7 +118,21 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         finally:
             _test_connections.reset(token)
 
+    def assertMatchesSchema(self, response: Any) -> Any:
+        """Assert that ``response`` matches the project's OpenAPI schema.
+
+        For a one-off check when :attr:`validate_schema` is off; see
+        :func:`restflow.test.schema.assert_matches_schema`, which this calls
+        and whose :class:`~restflow.test.schema.SchemaCheck` it returns.
+        """
+        from restflow.test.schema import assert_matches_schema
+
+        return assert_matches_schema(response)
+
     def _callSetUp(self) -> None:
+        if self.validate_schema is not None:
+            for client in (self.client, self.async_client):
+                client.validate_schema = self.validate_schema
         self.setUp()
         self._run_async(self.asyncSetUp)
 
