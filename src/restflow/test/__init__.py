@@ -14,6 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from restflow.test._leftover_tasks import LeftoverTaskError, LeftoverTaskWarning
+    from restflow.test._queries import CaptureAllQueries
+    from restflow.test._timeouts import AsyncTimeoutError
     from restflow.test.authentication import force_authenticate
     from restflow.test.client import AsyncAPIClient
     from restflow.test.factory import AsyncAPIRequestFactory
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
+    "AsyncTimeoutError": "restflow.test._timeouts",
+    "CaptureAllQueries": "restflow.test._queries",
+    "LeftoverTaskError": "restflow.test._leftover_tasks",
+    "LeftoverTaskWarning": "restflow.test._leftover_tasks",
     "AsyncAPIClient": "restflow.test.client",
     "AsyncAPILiveServerTestCase": "restflow.test.liveserver",
     "AsyncAPIRequestFactory": "restflow.test.factory",
@@ -47,6 +54,10 @@ __all__ = [
     "AsyncAPITestCase",
     "AsyncAPITestCaseMixin",
     "AsyncAPITransactionTestCase",
+    "AsyncTimeoutError",
+    "CaptureAllQueries",
+    "LeftoverTaskError",
+    "LeftoverTaskWarning",
     "NotAwaitedError",
     "PendingResponse",
     "force_authenticate",

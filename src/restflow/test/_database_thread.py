@@ -1,0 +1,348 @@
+"""The test's database thread: where an async test's sync work meets its transaction.
+
+Django keeps one connection object per thread, and a test's transaction lives
+on the connection of the thread that opened it (pytest's main thread, or the
+thread of Django's test runner). An ``async def`` test reaches the database
+through ``sync_to_async(thread_sensitive=True)`` - every async ORM call, every
+sync view or middleware behind the test client - and asgiref picks the thread
+that runs such work.
+
+For the length of one test, a :class:`DatabaseThread` is that thread. It is
+started for the test, borrows the connection objects of the thread that holds
+the transaction (Django's thread-sharing counter allows it, as for
+``LiveServerTestCase``), and is announced to asgiref the way ``async_to_sync``
+announces the thread it blocks: as ``AsyncToSync.executors.current`` in the
+context the test's coroutines run in. Tasks inherit that context, so whatever
+the test starts lands on the same thread and the same transaction.
+
+Because the thread belongs to one test, the test can give up on it: when a
+sync call hangs, the thread is abandoned (it is a daemon thread, and a guard
+refuses any query it attempts later) and the next test gets a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import sys
+import threading
+import traceback
+import weakref
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from asgiref.current_thread_executor import CurrentThreadExecutor
+from asgiref.sync import AsyncToSync, SyncToAsync
+from django.db import DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+_T = TypeVar("_T")
+
+#: asgiref 3.10 gave CurrentThreadExecutor a parent executor argument.
+_EXECUTOR_TAKES_PARENT = bool(inspect.signature(CurrentThreadExecutor).parameters)
+
+#: Threads given up on after a timeout: the guard refuses their queries.
+_abandoned: set[int] = set()
+
+#: How many database threads borrow each connection at the moment.
+_lendings: weakref.WeakKeyDictionary[BaseDatabaseWrapper, int] = (
+    weakref.WeakKeyDictionary()
+)
+_lendings_lock = threading.Lock()
+
+
+def _new_executor() -> CurrentThreadExecutor:
+    if _EXECUTOR_TAKES_PARENT:
+        return CurrentThreadExecutor(None)  # type: ignore[call-arg,unused-ignore]
+    return CurrentThreadExecutor()  # type: ignore[call-arg,unused-ignore]
+
+
+#: The database thread serving the code that runs in this context, if any.
+current_database_thread: contextvars.ContextVar[DatabaseThread | None] = (
+    contextvars.ContextVar("restflow_database_thread", default=None)
+)
+
+
+def current_connections() -> dict[str, BaseDatabaseWrapper]:
+    """The calling thread's connection objects, one per configured alias."""
+    return {alias: connections[alias] for alias in connections}
+
+
+class DatabaseThread:
+    """A thread that runs one test's thread-sensitive sync work on borrowed
+    connections.
+
+    Create it on the thread that holds the test's transaction, passing that
+    thread's connections. :meth:`route` makes asgiref send
+    ``sync_to_async(thread_sensitive=True)`` work here from the current
+    context; :meth:`stop` finishes the work already queued and ends the
+    thread, or gives up on it.
+    """
+
+    def __init__(
+        self, lent: Mapping[str, BaseDatabaseWrapper], *, name: str = "restflow-test"
+    ) -> None:
+        self.lent = dict(lent)
+        _lend(self.lent.values())
+        self._stop: Future[None] = Future()
+        ready: Future[CurrentThreadExecutor] = Future()
+        self._thread = threading.Thread(
+            target=self._serve, args=(ready,), name=f"{name}-database", daemon=True
+        )
+        self._thread.start()
+        #: The executor asgiref sends the test's sync work to.
+        self.executor = ready.result()
+        self._stopped = False
+
+    def _serve(self, ready: Future[CurrentThreadExecutor]) -> None:
+        for alias, connection in self.lent.items():
+            connections[alias] = connection
+        executor = _new_executor()
+        ready.set_result(executor)
+        try:
+            executor.run_until_future(self._stop)
+        finally:
+            # The connections go back to their owner; nothing in this thread
+            # refers to them any more.
+            for alias in self.lent:
+                del connections[alias]
+
+    @property
+    def name(self) -> str:
+        """The thread's name, as reports show it."""
+        return self._thread.name
+
+    @property
+    def ident(self) -> int | None:
+        """The thread's identifier, as ``sys._current_frames()`` keys it."""
+        return self._thread.ident
+
+    def route(self) -> None:
+        """Send thread-sensitive sync work from the current context here.
+
+        Sets what ``async_to_sync`` sets for the thread it blocks; tasks and
+        ``sync_to_async`` calls started from this context inherit it.
+        """
+        AsyncToSync.executors.current = self.executor
+        current_database_thread.set(self)
+
+    @staticmethod
+    def unroute() -> None:
+        """Undo :meth:`route` in the current context."""
+        if getattr(AsyncToSync.executors, "current", None) is not None:
+            AsyncToSync.executors.current = None
+        current_database_thread.set(None)
+
+    def call(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run ``function(*args)`` here and wait for it, from any other thread.
+
+        Meant for sync code that must run on the test's connection while the
+        caller's event loop is blocked (``captureOnCommitCallbacks``). asgiref
+        is told that no loop serves this call, so an ``async_to_sync`` inside
+        it starts a loop of its own instead of waiting for the blocked one.
+        """
+        return self.executor.submit(_without_parent_loop, function, *args).result()
+
+    def stack(self) -> traceback.StackSummary | None:
+        """Where the thread is now, or ``None`` if it has ended."""
+        ident = self._thread.ident
+        frame = sys._current_frames().get(ident) if ident is not None else None
+        if frame is None:
+            return None
+        return traceback.extract_stack(frame)
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Finish the queued work, end the thread and return the connections.
+
+        Waits at most ``timeout`` seconds (``None``: as long as it takes).
+        Returns ``False`` if the thread is still busy then: it is abandoned,
+        and any query it attempts later fails.
+        """
+        if self._stopped:
+            return not self._thread.is_alive()
+        self._stopped = True
+        self._stop.set_result(None)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._abandon()
+            return False
+        _return(self.lent.values())
+        return True
+
+    def _abandon(self) -> None:
+        ident = self._thread.ident
+        assert ident is not None
+        _abandoned.add(ident)
+        busy_in_query = _in_a_query(self.stack())
+        for connection in self.lent.values():
+            if _refuse_abandoned_threads not in connection.execute_wrappers:
+                connection.execute_wrappers.append(_refuse_abandoned_threads)
+            if busy_in_query:
+                _interrupt(connection)
+        _return(self.lent.values())
+
+
+def lend_to_async_code(
+    lent: Mapping[str, BaseDatabaseWrapper],
+) -> Callable[[], None]:
+    """Make ``connections[alias]`` the lent objects for async code started
+    from the current context; return a function that undoes it.
+
+    On a thread that runs an event loop, Django's connection handler keeps
+    the connections per context, not per thread, so async code would get
+    fresh, unconnected objects: ``django.db.connection`` in an async test
+    would not be the test's connection, and ``captureOnCommitCallbacks`` or
+    ``CaptureQueriesContext`` would watch the wrong one. Setting them takes a
+    running loop; a short coroutine on a private loop sets them, and the
+    context variables it changed are copied into the current context.
+    """
+
+    async def install() -> contextvars.Context:
+        for alias, connection in lent.items():
+            connections[alias] = connection
+        return contextvars.copy_context()
+
+    changed = _private_loop().run_until_complete(install())
+    tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = []
+    for variable, value in changed.items():
+        if variable.get(_UNSET) is not value:
+            tokens.append((variable, variable.set(value)))
+
+    def undo() -> None:
+        for variable, token in reversed(tokens):
+            try:
+                variable.reset(token)
+            except ValueError:  # the token belongs to another context
+                if token.old_value is not contextvars.Token.MISSING:
+                    variable.set(token.old_value)
+
+    return undo
+
+
+_UNSET = object()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _private_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop
+
+
+def _without_parent_loop(function: Callable[..., _T], *args: Any) -> _T:
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    local.main_event_loop = None
+    try:
+        return function(*args)
+    finally:
+        local.main_event_loop = loop
+
+
+def _lend(lent: Any) -> None:
+    with _lendings_lock:
+        for connection in lent:
+            connection.inc_thread_sharing()
+            count = _lendings.get(connection, 0)
+            if count == 0 and "ensure_connection" not in vars(connection):
+                # An instance attribute, so the class's method (which Django's
+                # and pytest-django's test machinery patch) is still the one
+                # that does the work.
+                connection.ensure_connection = _AsyncSafeEnsure(connection)  # type: ignore[method-assign]
+            _lendings[connection] = count + 1
+
+
+def _return(lent: Any) -> None:
+    with _lendings_lock:
+        for connection in lent:
+            connection.dec_thread_sharing()
+            count = _lendings.get(connection, 0) - 1
+            if count <= 0:
+                _lendings.pop(connection, None)
+                if isinstance(vars(connection).get("ensure_connection"), _AsyncSafeEnsure):
+                    del connection.ensure_connection
+            else:
+                _lendings[connection] = count
+
+
+class _AsyncSafeEnsure:
+    """``ensure_connection`` of a lent connection, callable from the event loop.
+
+    Django refuses it on a thread that runs an event loop, which makes
+    ``CaptureQueriesContext`` and ``assertNumQueries`` unusable in an async
+    test. On a lent connection that is open there is nothing to do; one that
+    is closed is opened from a short-lived thread, so the loop's thread still
+    does no blocking database work itself.
+    """
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self._connection = weakref.ref(connection)
+
+    def __call__(self) -> None:
+        connection = self._connection()
+        assert connection is not None
+        ensure = type(connection).ensure_connection
+        if not _loop_running_here():
+            ensure(connection)
+        elif connection.connection is None:
+            _in_a_thread(ensure, connection)
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _in_a_thread(function: Callable[..., Any], *args: Any) -> None:
+    outcome: Future[None] = Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            context.run(function, *args)
+        except BaseException as error:
+            outcome.set_exception(error)
+        else:
+            outcome.set_result(None)
+
+    threading.Thread(target=run, name="restflow-connect", daemon=True).start()
+    outcome.result()
+
+
+def _refuse_abandoned_threads(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+) -> Any:
+    if threading.get_ident() in _abandoned:
+        raise DatabaseError(
+            "restflow: this thread ran a test's sync code and was abandoned when "
+            "the test timed out; it may not query the database any more."
+        )
+    return execute(sql, params, many, context)
+
+
+def _in_a_query(stack: traceback.StackSummary | None) -> bool:
+    return stack is not None and any(
+        frame.filename.endswith(("db/backends/utils.py", "db\\backends\\utils.py"))
+        for frame in stack
+    )
+
+
+def _interrupt(connection: BaseDatabaseWrapper) -> None:
+    """Ask the database driver to stop the statement running on ``connection``."""
+    raw = connection.connection
+    for method in ("cancel", "interrupt"):  # psycopg / sqlite3
+        stop = getattr(raw, method, None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception:  # the statement may have finished meanwhile
+                pass
+            return
