@@ -214,8 +214,13 @@ FIXTURE_SCENARIO = """
         # Context variables flow from fixture to fixture to test.
         assert seen["before async fixture"] == "set by a sync fixture"
         assert request_id.get() == "set by an async fixture"
+        # The test runs on pytest-asyncio's loop, in the main thread; its sync
+        # work runs on the test's database thread, on the main thread's
+        # connection.
+        assert threading.current_thread() is threading.main_thread()
         sync_code_thread = await sync_to_async(threading.current_thread)()
-        assert sync_code_thread is threading.main_thread()
+        assert sync_code_thread.name == "restflow-test-database"
+        assert await sync_to_async(lambda: connection.in_atomic_block)()
         assert await Product.objects.acount() == 3
         await product_writer.put("background task")
         await asyncio.wait_for(product_writer.join(), timeout=10)

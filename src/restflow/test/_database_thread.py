@@ -59,9 +59,9 @@ def _new_executor() -> CurrentThreadExecutor:
     return CurrentThreadExecutor()  # type: ignore[call-arg,unused-ignore]
 
 
-#: The database thread serving the code that runs in this context, if any.
-current_database_thread: contextvars.ContextVar[DatabaseThread | None] = (
-    contextvars.ContextVar("restflow_database_thread", default=None)
+#: The router serving the code that runs in this context, if any.
+current_router: contextvars.ContextVar[SyncWorkRouter | None] = (
+    contextvars.ContextVar("restflow_sync_work_router", default=None)
 )
 
 
@@ -71,14 +71,13 @@ def current_connections() -> dict[str, BaseDatabaseWrapper]:
 
 
 class DatabaseThread:
-    """A thread that runs one test's thread-sensitive sync work on borrowed
+    """A thread that runs a test's thread-sensitive sync work on borrowed
     connections.
 
     Create it on the thread that holds the test's transaction, passing that
-    thread's connections. :meth:`route` makes asgiref send
-    ``sync_to_async(thread_sensitive=True)`` work here from the current
-    context; :meth:`stop` finishes the work already queued and ends the
-    thread, or gives up on it.
+    thread's connections. It serves an asgiref ``CurrentThreadExecutor``,
+    as a thread blocked in ``async_to_sync`` does; :meth:`stop` finishes the
+    work already queued and ends the thread, or gives up on it.
     """
 
     def __init__(
@@ -94,6 +93,8 @@ class DatabaseThread:
         self._thread.start()
         #: The executor asgiref sends the test's sync work to.
         self.executor = ready.result()
+        #: How many pieces of work the thread is running at the moment.
+        self.running = 0
         self._stopped = False
 
     def _serve(self, ready: Future[CurrentThreadExecutor]) -> None:
@@ -118,22 +119,6 @@ class DatabaseThread:
     def ident(self) -> int | None:
         """The thread's identifier, as ``sys._current_frames()`` keys it."""
         return self._thread.ident
-
-    def route(self) -> None:
-        """Send thread-sensitive sync work from the current context here.
-
-        Sets what ``async_to_sync`` sets for the thread it blocks; tasks and
-        ``sync_to_async`` calls started from this context inherit it.
-        """
-        AsyncToSync.executors.current = self.executor
-        current_database_thread.set(self)
-
-    @staticmethod
-    def unroute() -> None:
-        """Undo :meth:`route` in the current context."""
-        if getattr(AsyncToSync.executors, "current", None) is not None:
-            AsyncToSync.executors.current = None
-        current_database_thread.set(None)
 
     def call(self, function: Callable[..., _T], *args: Any) -> _T:
         """Run ``function(*args)`` here and wait for it, from any other thread.
@@ -346,3 +331,95 @@ def _interrupt(connection: BaseDatabaseWrapper) -> None:
             except Exception:  # the statement may have finished meanwhile
                 pass
             return
+
+
+class SyncWorkRouter(CurrentThreadExecutor):
+    """The executor asgiref is given for one test's thread-sensitive work.
+
+    It stands for the test's :class:`DatabaseThread` and forwards each piece
+    of work to it. Contexts captured early (an async fixture's, kept for its
+    teardown) hold this object, so when a stuck thread is replaced they
+    reach the new one. It never runs work itself: it is marked finished at
+    once, and asgiref, when it walks from a finished nested executor to its
+    parent, is pointed at the live thread's executor instead.
+    """
+
+    def __init__(
+        self, lent: Mapping[str, BaseDatabaseWrapper], *, name: str = "restflow-test"
+    ) -> None:
+        self.lent = dict(lent)
+        self._name = name
+        self.thread = DatabaseThread(self.lent, name=name)
+        if _EXECUTOR_TAKES_PARENT:
+            super().__init__(self.thread.executor)  # type: ignore[call-arg,unused-ignore]
+        else:
+            super().__init__()  # type: ignore[call-arg,unused-ignore]
+        finished: Future[None] = Future()
+        finished.set_result(None)
+        self.run_until_future(finished)
+        self._closed_reason: str | None = None
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:  # type: ignore[override]
+        """Hand ``fn(*args, **kwargs)`` to the test's database thread."""
+        if self._closed_reason is not None:
+            raise RuntimeError(self._closed_reason)
+        thread = self.thread
+        return thread.executor.submit(_track, thread, fn, *args, **kwargs)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the database thread is running a piece of work now."""
+        return self.thread.running > 0
+
+    def route(self) -> None:
+        """Send thread-sensitive sync work from the current context here.
+
+        Sets what ``async_to_sync`` sets for the thread it blocks; tasks,
+        async fixtures and ``sync_to_async`` calls started from this context
+        inherit it.
+        """
+        AsyncToSync.executors.current = self
+        current_router.set(self)
+
+    @staticmethod
+    def unroute() -> None:
+        """Undo :meth:`route` in the current context."""
+        if getattr(AsyncToSync.executors, "current", None) is not None:
+            AsyncToSync.executors.current = None
+        current_router.set(None)
+
+    def call(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Run ``function(*args)`` on the database thread and wait for it."""
+        return self.thread.call(function, *args)
+
+    async def settle(self, grace: float) -> bool:
+        """Wait up to ``grace`` seconds for the database thread to be idle;
+        replace it if it is not. Returns whether it had to be replaced."""
+        deadline = asyncio.get_running_loop().time() + grace
+        while self.busy and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        if not self.busy:
+            return False
+        stuck = self.thread
+        stuck.stop(timeout=0)
+        self.thread = DatabaseThread(self.lent, name=self._name)
+        if hasattr(self, "_old_executor"):
+            self._old_executor = self.thread.executor
+        return True
+
+    def close(self, reason: str, timeout: float | None) -> bool:
+        """Refuse further work, finish what is queued and end the thread.
+
+        Returns ``False`` if the thread was still busy after ``timeout``
+        seconds and had to be abandoned.
+        """
+        self._closed_reason = reason
+        return self.thread.stop(timeout)
+
+
+def _track(thread: DatabaseThread, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    thread.running += 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        thread.running -= 1

@@ -60,7 +60,7 @@ async def cancel_tasks(
 def report_leftovers(
     test: str,
     descriptions: list[str],
-    pending: Collection[asyncio.Task[Any]],
+    still_pending: int,
     *,
     as_error: bool,
     turn_into_error: str,
@@ -78,9 +78,9 @@ def report_leftovers(
         "Await or cancel the tasks a test starts (asyncTearDown, "
         "addAsyncCleanup and async fixture teardown run before this check)."
     )
-    if pending:
+    if still_pending:
         message += (
-            f"\n{len(pending)} of them ignored the cancellation and are still "
+            f"\n{still_pending} of them ignored the cancellation and are still "
             "pending; they may still run when the event loop runs again."
         )
     if as_error:

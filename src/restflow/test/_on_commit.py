@@ -19,9 +19,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.test import TestCase
 
 from restflow.test._database_thread import (
-    DatabaseThread,
+    SyncWorkRouter,
     _loop_running_here,
-    current_database_thread,
+    current_router,
 )
 
 Callbacks = list[Callable[[], Any]]
@@ -33,7 +33,7 @@ def capture_on_commit_callbacks(
     """Django's ``captureOnCommitCallbacks``, ending on the test's database thread
     when used in async code that has one."""
     capture = TestCase.captureOnCommitCallbacks(using=using, execute=execute)
-    thread = current_database_thread.get()
+    thread = current_router.get()
     if thread is None or not _loop_running_here():
         return capture
     return _EndOnDatabaseThread(capture, thread)
@@ -41,7 +41,7 @@ def capture_on_commit_callbacks(
 
 class _EndOnDatabaseThread(AbstractContextManager[Callbacks]):
     def __init__(
-        self, capture: AbstractContextManager[Callbacks], thread: DatabaseThread
+        self, capture: AbstractContextManager[Callbacks], thread: SyncWorkRouter
     ) -> None:
         self._capture = capture
         self._thread = thread

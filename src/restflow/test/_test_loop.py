@@ -24,7 +24,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from restflow.test._database_thread import (
-    DatabaseThread,
+    SyncWorkRouter,
     current_connections,
     lend_to_async_code,
 )
@@ -60,13 +60,13 @@ class TestLoop:
         self.loop = asyncio.new_event_loop()
         self.context = contextvars.copy_context()
         self.lent = current_connections()
-        self.database_thread = DatabaseThread(self.lent)
+        self.router = SyncWorkRouter(self.lent)
         self.context.run(self._route)
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._timed_out = False
 
     def _route(self) -> None:
-        self.database_thread.route()
+        self.router.route()
         lend_to_async_code(self.lent)
 
     def run_sync(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -119,21 +119,12 @@ class TestLoop:
             tasks,
             {task: role},
             self.loop,
-            self.database_thread.ident,
+            self.router.thread.ident,
         )
         self._timed_out = True
         self.loop.run_until_complete(cancel_tasks(tasks, _GRACE))
-        self._replace_database_thread()
+        self.loop.run_until_complete(self.router.settle(_GRACE))
         raise AsyncTimeoutError(report)
-
-    def _replace_database_thread(self) -> None:
-        if self.database_thread.stop(timeout=_GRACE):
-            stuck = None
-        else:
-            stuck = self.database_thread
-        self.database_thread = DatabaseThread(self.lent)
-        self.context.run(self.database_thread.route)
-        del stuck
 
     def close(self) -> None:
         """Cancel what the test left running, then end the thread and the loop.
@@ -149,12 +140,16 @@ class TestLoop:
             self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.run_until_complete(self._shutdown_default_executor())
         finally:
-            self.database_thread.stop(timeout=self.timeout)
+            self.router.close(
+                f"{self.test} has ended: the sync work of a task it started "
+                "can no longer run.",
+                self.timeout,
+            )
             self.loop.close()
         report_leftovers(
             self.test,
             descriptions,
-            pending,
+            len(pending),
             as_error=self.fail_on_leftover_tasks,
             turn_into_error=self.turn_leftovers_into_errors,
         )

@@ -155,7 +155,11 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
             timeout=validate_timeout(
                 self.async_timeout, f"{type(self).__qualname__}.async_timeout"
             ),
-            timeout_source=f"{type(self).__qualname__}.async_timeout",
+            timeout_source=getattr(
+                self,
+                "_restflow_timeout_source",
+                f"{type(self).__qualname__}.async_timeout",
+            ),
             fail_on_leftover_tasks=self.fail_on_leftover_tasks,
             turn_leftovers_into_errors=(
                 f"Set {type(self).__qualname__}.fail_on_leftover_tasks = True to "
