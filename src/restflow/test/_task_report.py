@@ -19,10 +19,14 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import Any
 
-from asgiref.sync import SyncToAsync
+from asgiref.sync import AsyncToSync, SyncToAsync
 
 #: The frame asgiref runs each piece of ``sync_to_async`` work under.
 _SYNC_WORK_CODE = SyncToAsync.thread_handler.__code__
+#: The frame of an ``await sync_to_async(...)()`` call.
+_AWAIT_SYNC_CODE = SyncToAsync.__call__.__code__
+#: The frame of an ``async_to_sync(...)()`` call, waiting for the loop.
+_AWAIT_ASYNC_CODE = AsyncToSync.__call__.__code__
 
 _MAX_DEPTH = 60
 
@@ -76,7 +80,10 @@ def describe_task(task: asyncio.Task[Any], role: str = "") -> str:
     stack = traceback.StackSummary.extract(
         ((frame, frame.f_lineno) for frame in frames), capture_locals=False
     )
-    return f"{heading}, suspended at:\n{_indent(''.join(stack.format()))}"
+    text = f"{heading}, suspended at:\n{_indent(''.join(stack.format()))}"
+    if frames[-1].f_code is _AWAIT_SYNC_CODE:
+        text += "    (waiting for sync code in a thread: see the threads below)\n"
+    return text
 
 
 def describe_tasks(
@@ -88,11 +95,10 @@ def describe_tasks(
 
 def sync_work_threads(
     loop: asyncio.AbstractEventLoop,
-) -> list[tuple[threading.Thread | None, int, traceback.StackSummary]]:
-    """The threads running ``sync_to_async`` work for ``loop``, with their stacks.
-
-    Each stack starts at the sync function asgiref called.
-    """
+) -> list[tuple[threading.Thread | None, int, traceback.StackSummary, bool]]:
+    """The threads running ``sync_to_async`` work for ``loop``: each with its
+    stack, starting at the sync function asgiref called, and whether it is
+    blocked in ``async_to_sync``, waiting for the loop."""
     threads = {thread.ident: thread for thread in threading.enumerate()}
     found = []
     for ident, frame in sys._current_frames().items():
@@ -104,7 +110,8 @@ def sync_work_threads(
                     stack = traceback.StackSummary.extract(
                         (f, f.f_lineno) for f in reversed(chain)
                     )
-                    found.append((threads.get(ident), ident, stack))
+                    waits = any(f.f_code is _AWAIT_ASYNC_CODE for f in chain)
+                    found.append((threads.get(ident), ident, stack, waits))
                 break
             chain.append(current)
             current = current.f_back
@@ -116,7 +123,7 @@ def describe_sync_work(
 ) -> str:
     """The threads of :func:`sync_work_threads`, each with its stack."""
     parts = []
-    for thread, ident, stack in sync_work_threads(loop):
+    for thread, ident, stack, waits_for_loop in sync_work_threads(loop):
         name = thread.name if thread is not None else f"thread {ident}"
         role = (
             " (the test's database thread: thread-sensitive work)"
@@ -127,6 +134,11 @@ def describe_sync_work(
         frames = [f for f in stack if "asgiref" not in f.filename]
         body = "".join(traceback.StackSummary.from_list(frames).format())
         parts.append(f"Thread {name!r}{role}, in:\n{_indent(body)}")
+        if waits_for_loop:
+            parts.append(
+                "    (blocked in async_to_sync, waiting for a coroutine on the "
+                "test's event loop: see the tasks above)"
+            )
     return "\n".join(parts)
 
 

@@ -29,7 +29,7 @@ from restflow.test._database_thread import (
     lend_to_async_code,
 )
 from restflow.test._leftover_tasks import cancel_tasks, report_leftovers
-from restflow.test._timeouts import AsyncTimeoutError, timeout_report
+from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
 
 _T = TypeVar("_T")
 
@@ -123,8 +123,8 @@ class TestLoop:
         )
         self._timed_out = True
         self.loop.run_until_complete(cancel_tasks(tasks, _GRACE))
-        self.loop.run_until_complete(self.router.settle(_GRACE))
-        raise AsyncTimeoutError(report)
+        replaced = self.loop.run_until_complete(self.router.settle(_GRACE))
+        raise AsyncTimeoutError(f"{report}\n{aftermath(replaced)}")
 
     def close(self) -> None:
         """Cancel what the test left running, then end the thread and the loop.

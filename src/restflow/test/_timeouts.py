@@ -8,7 +8,7 @@ from typing import Any
 
 from restflow.test._task_report import describe_sync_work, describe_tasks
 
-__all__ = ["AsyncTimeoutError", "timeout_report", "validate_timeout"]
+__all__ = ["AsyncTimeoutError", "aftermath", "timeout_report", "validate_timeout"]
 
 
 class AsyncTimeoutError(AssertionError):
@@ -55,8 +55,15 @@ def timeout_report(
     ]
     threads = describe_sync_work(loop, database_thread_ident)
     parts += ["Threads busy with the test's sync_to_async work:", threads or "(none)"]
-    parts.append(
-        "restflow cancelled the tasks; a thread still busy was abandoned and the "
-        "next test gets a new one."
-    )
     return "\n".join(parts)
+
+
+def aftermath(database_thread_replaced: bool) -> str:
+    """The last line of a timeout report: what restflow did about it."""
+    if database_thread_replaced:
+        return (
+            "restflow cancelled the tasks. The test's database thread was still "
+            "busy; it was abandoned (it may not query any more) and a new one "
+            "serves the rest of the test and the next test."
+        )
+    return "restflow cancelled the tasks; the test's database thread is free again."

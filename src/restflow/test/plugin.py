@@ -549,7 +549,7 @@ class _AsyncDatabaseTest:
         self._undo.append(functools.partial(loop.set_task_factory, previous))
 
     async def _within_limit(self, coroutine: Any, loop: asyncio.AbstractEventLoop) -> Any:
-        from restflow.test._timeouts import AsyncTimeoutError, timeout_report
+        from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
 
         assert self.timeout is not None and self.router is not None
         task = asyncio.current_task()
@@ -581,8 +581,8 @@ class _AsyncDatabaseTest:
             uncancel = getattr(task, "uncancel", None)
             if uncancel is not None:
                 uncancel()
-            await self.router.settle(_GRACE)
-            raise AsyncTimeoutError(report[0]) from None
+            replaced = await self.router.settle(_GRACE)
+            raise AsyncTimeoutError(f"{report[0]}\n{aftermath(replaced)}") from None
         finally:
             handle.cancel()
 
