@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
@@ -172,3 +173,41 @@ def test_a_bad_limit_is_refused_naming_the_attribute(value: object) -> None:
 def test_the_error_is_an_assertion_error() -> None:
     # So unittest and pytest count a timeout as a failure, not an error.
     assert issubclass(AsyncTimeoutError, AssertionError)
+
+
+RELEASE = threading.Event()
+LATE: list[BaseException | int] = []
+
+
+def wait_then_query() -> None:
+    RELEASE.wait()
+    try:
+        LATE.append(Product.objects.count())
+    except BaseException as error:
+        LATE.append(error)
+    finally:
+        DONE.set()
+
+
+DONE = threading.Event()
+
+
+class WakesUpLate(AsyncAPITestCase):
+    __test__ = False
+    async_timeout = 0.3
+
+    async def test_hangs_then_its_thread_wakes_up(self) -> None:
+        await sync_to_async(wait_then_query)()
+
+
+def test_an_abandoned_thread_may_not_query_when_it_wakes_up() -> None:
+    RELEASE.clear()
+    DONE.clear()
+    LATE.clear()
+    result = _run(WakesUpLate)
+    assert len(result.failures) == 1
+    RELEASE.set()
+    assert DONE.wait(10)
+    [error] = LATE
+    assert isinstance(error, DatabaseError)
+    assert "abandoned when the test timed out" in str(error)

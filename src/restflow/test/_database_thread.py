@@ -44,7 +44,7 @@ _T = TypeVar("_T")
 _EXECUTOR_TAKES_PARENT = bool(inspect.signature(CurrentThreadExecutor).parameters)
 
 #: Threads given up on after a timeout: the guard refuses their queries.
-_abandoned: set[int] = set()
+_abandoned: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 #: How many database threads borrow each connection at the moment.
 _lendings: weakref.WeakKeyDictionary[BaseDatabaseWrapper, int] = (
@@ -157,9 +157,7 @@ class DatabaseThread:
         return True
 
     def _abandon(self) -> None:
-        ident = self._thread.ident
-        assert ident is not None
-        _abandoned.add(ident)
+        _abandoned.add(self._thread)
         busy_in_query = _in_a_query(self.stack())
         for connection in self.lent.values():
             if _refuse_abandoned_threads not in connection.execute_wrappers:
@@ -305,7 +303,7 @@ def _in_a_thread(function: Callable[..., Any], *args: Any) -> None:
 def _refuse_abandoned_threads(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
 ) -> Any:
-    if threading.get_ident() in _abandoned:
+    if threading.current_thread() in _abandoned:
         raise DatabaseError(
             "restflow: this thread ran a test's sync code and was abandoned when "
             "the test timed out; it may not query the database any more."
