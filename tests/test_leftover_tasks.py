@@ -41,7 +41,8 @@ class LeavesAWriterBehind:
     """The issue's reproduction, as test methods for either base."""
 
     async def test_1_starts_a_writer_and_returns(self) -> None:
-        asyncio.create_task(write_forever("leftover"), name="background-writer")
+        # Left running on purpose: this is the mistake under test.
+        asyncio.create_task(write_forever("leftover"), name="background-writer")  # noqa: RUF006
         while await Product.objects.acount() < 3:
             await asyncio.sleep(0.005)
 
@@ -64,7 +65,9 @@ class FlushedAndFailing(Flushed):
     fail_on_leftover_tasks = True
 
 
-def _run(*cases: type[unittest.TestCase]) -> tuple[unittest.TestResult, list[warnings.WarningMessage]]:
+def _run(
+    *cases: type[unittest.TestCase],
+) -> tuple[unittest.TestResult, list[warnings.WarningMessage]]:
     suite = unittest.TestSuite(
         unittest.defaultTestLoader.loadTestsFromTestCase(case) for case in cases
     )
@@ -141,7 +144,7 @@ class IgnoresCancellation(AsyncAPITestCase):
                 except asyncio.CancelledError:
                     continue
 
-        asyncio.create_task(stubborn(), name="stubborn")
+        asyncio.create_task(stubborn(), name="stubborn")  # noqa: RUF006
         await asyncio.sleep(0)
 
 
@@ -156,4 +159,3 @@ def test_the_warning_is_a_runtime_warning() -> None:
     # So the suite's filterwarnings = error::RuntimeWarning makes it an error,
     # and -W error::restflow.test.LeftoverTaskWarning singles it out.
     assert issubclass(LeftoverTaskWarning, RuntimeWarning)
-

@@ -551,9 +551,11 @@ class QueryCounting(AsyncAPITestCase):
             await Product.objects.acount()
 
     async def test_a_wrong_count_fails_and_lists_the_queries(self) -> None:
-        with pytest.raises(AssertionError, match="1 queries executed, 2 expected"):
-            with self.assertNumQueries(2):
-                await Product.objects.acount()
+        with (
+            pytest.raises(AssertionError, match="1 queries executed, 2 expected"),
+            self.assertNumQueries(2),
+        ):
+            await Product.objects.acount()
 
     async def test_callable_form_with_an_awaitable(self) -> None:
         response = await self.assertNumQueries(1, self.client.get, "/api/products/")
@@ -578,9 +580,11 @@ class QueryCounting(AsyncAPITestCase):
         assert threads[1] != "restflow-test-database"
 
     async def test_everywhere_failure_lists_alias_and_thread(self) -> None:
-        with pytest.raises(AssertionError) as failure:
-            with self.assertMaxQueriesEverywhere(0):
-                await Product.objects.acount()
+        with (
+            pytest.raises(AssertionError) as failure,
+            self.assertMaxQueriesEverywhere(0),
+        ):
+            await Product.objects.acount()
         message = str(failure.value)
         assert "1 queries executed, at most 0 expected" in message
         assert "1. [default | restflow-test-database] SELECT COUNT(*)" in message

@@ -23,6 +23,7 @@ refuses any query it attempts later) and the next test gets a new one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import sys
@@ -60,8 +61,8 @@ def _new_executor() -> CurrentThreadExecutor:
 
 
 #: The router serving the code that runs in this context, if any.
-current_router: contextvars.ContextVar[SyncWorkRouter | None] = (
-    contextvars.ContextVar("restflow_sync_work_router", default=None)
+current_router: contextvars.ContextVar[SyncWorkRouter | None] = contextvars.ContextVar(
+    "restflow_sync_work_router", default=None
 )
 
 
@@ -234,7 +235,7 @@ def _lend(lent: Any) -> None:
                 # An instance attribute, so the class's method (which Django's
                 # and pytest-django's test machinery patch) is still the one
                 # that does the work.
-                connection.ensure_connection = _AsyncSafeEnsure(connection)  # type: ignore[method-assign]
+                connection.ensure_connection = _AsyncSafeEnsure(connection)
             _lendings[connection] = count + 1
 
 
@@ -245,7 +246,9 @@ def _return(lent: Any) -> None:
             count = _lendings.get(connection, 0) - 1
             if count <= 0:
                 _lendings.pop(connection, None)
-                if isinstance(vars(connection).get("ensure_connection"), _AsyncSafeEnsure):
+                if isinstance(
+                    vars(connection).get("ensure_connection"), _AsyncSafeEnsure
+                ):
                     del connection.ensure_connection
             else:
                 _lendings[connection] = count
@@ -324,10 +327,9 @@ def _interrupt(connection: BaseDatabaseWrapper) -> None:
     for method in ("cancel", "interrupt"):  # psycopg / sqlite3
         stop = getattr(raw, method, None)
         if callable(stop):
-            try:
+            # The statement may have finished meanwhile.
+            with contextlib.suppress(Exception):
                 stop()
-            except Exception:  # the statement may have finished meanwhile
-                pass
             return
 
 
@@ -357,7 +359,7 @@ class SyncWorkRouter(CurrentThreadExecutor):
         self.run_until_future(finished)
         self._closed_reason: str | None = None
 
-    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:  # type: ignore[override]
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         """Hand ``fn(*args, **kwargs)`` to the test's database thread."""
         if self._closed_reason is not None:
             raise RuntimeError(self._closed_reason)
@@ -415,7 +417,9 @@ class SyncWorkRouter(CurrentThreadExecutor):
         return self.thread.stop(timeout)
 
 
-def _track(thread: DatabaseThread, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+def _track(
+    thread: DatabaseThread, fn: Callable[..., _T], *args: Any, **kwargs: Any
+) -> _T:
     thread.running += 1
     try:
         return fn(*args, **kwargs)

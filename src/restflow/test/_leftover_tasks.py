@@ -85,6 +85,9 @@ def report_leftovers(
         )
     if as_error:
         raise LeftoverTaskError(message)
-    warnings.warn(
-        LeftoverTaskWarning(f"{message}\n{turn_into_error}"), stacklevel=3
-    )
+    warnings.warn(LeftoverTaskWarning(f"{message}\n{turn_into_error}"), stacklevel=3)
+
+
+# Shown, raised and filtered under their public name.
+LeftoverTaskWarning.__module__ = "restflow.test"
+LeftoverTaskError.__module__ = "restflow.test"

@@ -93,7 +93,9 @@ class CaptureAllQueries:
 class _AssertQueries(CaptureAllQueries):
     def __init__(self, num: int, exact: bool, fail: Callable[[str], NoReturn]) -> None:
         if isinstance(num, bool) or not isinstance(num, int) or num < 0:
-            raise TypeError(f"The expected number of queries must be an int >= 0, not {num!r}.")
+            raise TypeError(
+                f"The expected number of queries must be an int >= 0, not {num!r}."
+            )
         super().__init__()
         self.num, self.exact, self.fail = num, exact, fail
 
@@ -127,7 +129,9 @@ def assert_num_queries_everywhere(
     """A context manager asserting exactly ``num`` queries, or, given
     ``func``, the result of counting around it (see :func:`count_queries_around`)."""
     context = _AssertQueries(num, True, fail)
-    return context if func is None else count_queries_around(context, func, args, kwargs)
+    return (
+        context if func is None else count_queries_around(context, func, args, kwargs)
+    )
 
 
 def assert_max_queries_everywhere(
@@ -139,7 +143,9 @@ def assert_max_queries_everywhere(
 ) -> Any:
     """As :func:`assert_num_queries_everywhere`, for at most ``num`` queries."""
     context = _AssertQueries(num, False, fail)
-    return context if func is None else count_queries_around(context, func, args, kwargs)
+    return (
+        context if func is None else count_queries_around(context, func, args, kwargs)
+    )
 
 
 def count_queries_around(
@@ -167,7 +173,9 @@ def count_queries_around(
     return result
 
 
-async def _finish_after(context: AbstractContextManager[Any], awaitable: Awaitable[Any]) -> Any:
+async def _finish_after(
+    context: AbstractContextManager[Any], awaitable: Awaitable[Any]
+) -> Any:
     try:
         result = await awaitable
     except BaseException as error:
@@ -235,3 +243,7 @@ def _record(
     }
     for recorder in recorders:
         recorder.captured_queries.append(entry)
+
+
+# Shown, raised and filtered under their public name.
+CaptureAllQueries.__module__ = "restflow.test"

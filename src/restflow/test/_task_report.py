@@ -89,8 +89,9 @@ def describe_task(task: asyncio.Task[Any], role: str = "") -> str:
 def describe_tasks(
     tasks: Iterable[asyncio.Task[Any]], roles: dict[asyncio.Task[Any], str]
 ) -> str:
-    """Each task as :func:`describe_task` gives it, one after the other."""
-    return "\n".join(describe_task(task, roles.get(task, "")) for task in tasks)
+    """Each task as :func:`describe_task` gives it: those with a role first."""
+    ordered = sorted(tasks, key=lambda task: task not in roles)
+    return "\n".join(describe_task(task, roles.get(task, "")) for task in ordered)
 
 
 def sync_work_threads(

@@ -17,6 +17,7 @@ thread, and the test fails on its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sys
 import time
@@ -161,10 +162,8 @@ class TestLoop:
         if self.timeout is None:
             await shutdown
         else:
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(shutdown, self.timeout)
-            except asyncio.TimeoutError:
-                pass
 
 
 _UNSET = object()

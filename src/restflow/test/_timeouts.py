@@ -67,3 +67,7 @@ def aftermath(database_thread_replaced: bool) -> str:
             "serves the rest of the test and the next test."
         )
     return "restflow cancelled the tasks; the test's database thread is free again."
+
+
+# Shown, raised and filtered under their public name.
+AsyncTimeoutError.__module__ = "restflow.test"

@@ -70,8 +70,8 @@ _LEFTOVERS_INI = "restflow_fail_on_leftover_tasks"
 
 _MANAGED = pytest.StashKey[bool]()
 #: The managed test whose code runs in this context; tasks inherit it.
-_current_run: contextvars.ContextVar[_AsyncDatabaseTest | None] = contextvars.ContextVar(
-    "restflow_current_test", default=None
+_current_run: contextvars.ContextVar[_AsyncDatabaseTest | None] = (
+    contextvars.ContextVar("restflow_current_test", default=None)
 )
 _RUN = pytest.StashKey["_AsyncDatabaseTest"]()
 
@@ -205,7 +205,9 @@ def assert_num_queries_everywhere() -> Callable[..., Any]:
     _skip_without_django()
     from restflow.test._queries import assert_num_queries_everywhere as assert_num
 
-    def check(num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+    def check(
+        num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         return assert_num(num, func, args, kwargs, _fail)
 
     return check
@@ -217,7 +219,9 @@ def assert_max_queries_everywhere() -> Callable[..., Any]:
     _skip_without_django()
     from restflow.test._queries import assert_max_queries_everywhere as assert_max
 
-    def check(num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any) -> Any:
+    def check(
+        num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
         return assert_max(num, func, args, kwargs, _fail)
 
     return check
@@ -279,15 +283,17 @@ def _isolation_enabled(item: pytest.Item) -> bool:
     if marker is None:
         return bool(item.config.getini(_ISOLATION_INI))
     if marker.kwargs.keys() - {"enabled"} or len(marker.args) > 1:
-        raise pytest.UsageError(
+        pytest.fail(
             f"{item.nodeid}: @pytest.mark.restflow_isolation takes one argument, "
-            "True or False, e.g. @pytest.mark.restflow_isolation(False)."
+            "True or False, e.g. @pytest.mark.restflow_isolation(False).",
+            pytrace=False,
         )
     enabled = marker.kwargs.get("enabled", marker.args[0] if marker.args else True)
     if not isinstance(enabled, bool):
-        raise pytest.UsageError(
+        pytest.fail(
             f"{item.nodeid}: @pytest.mark.restflow_isolation({enabled!r}) needs "
-            "True or False."
+            "True or False.",
+            pytrace=False,
         )
     return enabled
 
@@ -314,14 +320,15 @@ def _timeout_for(item: pytest.Item) -> tuple[float | None, str]:
     marker = item.get_closest_marker("async_timeout")
     if marker is not None:
         if len(marker.args) != 1 or marker.kwargs:
-            raise pytest.UsageError(
+            pytest.fail(
                 f"{item.nodeid}: @pytest.mark.async_timeout takes the seconds, e.g. "
-                "@pytest.mark.async_timeout(5), or None for no limit."
+                "@pytest.mark.async_timeout(5), or None for no limit.",
+                pytrace=False,
             )
         try:
             value = validate_timeout(marker.args[0], "@pytest.mark.async_timeout")
         except TypeError as error:
-            raise pytest.UsageError(f"{item.nodeid}: {error}") from None
+            pytest.fail(f"{item.nodeid}: {error}", pytrace=False)
         return value, "@pytest.mark.async_timeout"
     return _ini_timeout(item.config), f"the {_TIMEOUT_INI} ini option"
 
@@ -442,7 +449,8 @@ def _set_below_mixin(cls: type, name: str) -> bool:
     return any(
         name in vars(klass)
         for klass in cls.__mro__
-        if issubclass(klass, AsyncAPITestCaseMixin) and klass is not AsyncAPITestCaseMixin
+        if issubclass(klass, AsyncAPITestCaseMixin)
+        and klass is not AsyncAPITestCaseMixin
     )
 
 
@@ -541,14 +549,16 @@ class _AsyncDatabaseTest:
                 task = previous(loop, coro, **kwargs)
             else:
                 task = asyncio.Task(coro, loop=loop, **kwargs)
-            if _current_run.get() is self:
+            if _current_run.get() is self and isinstance(task, asyncio.Task):
                 created.append(task)
             return task
 
         loop.set_task_factory(record)
         self._undo.append(functools.partial(loop.set_task_factory, previous))
 
-    async def _within_limit(self, coroutine: Any, loop: asyncio.AbstractEventLoop) -> Any:
+    async def _within_limit(
+        self, coroutine: Any, loop: asyncio.AbstractEventLoop
+    ) -> Any:
         from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
 
         assert self.timeout is not None and self.router is not None
@@ -644,4 +654,3 @@ class _AsyncDatabaseTest:
             turn_into_error=f"Set {_LEFTOVERS_INI} = true in the pytest "
             "configuration to make this an error.",
         )
-

@@ -34,7 +34,6 @@ from django.test.utils import override_settings
 
 from restflow.test._on_commit import Callbacks, capture_on_commit_callbacks
 from restflow.test._queries import (
-    CaptureAllQueries,
     assert_max_queries_everywhere,
     assert_num_queries_everywhere,
     count_queries_around,
@@ -85,6 +84,8 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
     fail_on_leftover_tasks: ClassVar[bool] = False
 
     _restflow_loop: TestLoop | None = None
+    #: Where async_timeout came from, when the pytest plugin set it.
+    _restflow_timeout_source: str | None = None
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -155,11 +156,8 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
             timeout=validate_timeout(
                 self.async_timeout, f"{type(self).__qualname__}.async_timeout"
             ),
-            timeout_source=getattr(
-                self,
-                "_restflow_timeout_source",
-                f"{type(self).__qualname__}.async_timeout",
-            ),
+            timeout_source=self._restflow_timeout_source
+            or f"{type(self).__qualname__}.async_timeout",
             fail_on_leftover_tasks=self.fail_on_leftover_tasks,
             turn_leftovers_into_errors=(
                 f"Set {type(self).__qualname__}.fail_on_leftover_tasks = True to "
@@ -176,7 +174,7 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         loop = self._test_loop()
         coroutine_function = _coroutine_function(method)
         if coroutine_function is None:
-            loop.run_sync(super()._callTestMethod, method)
+            loop.run_sync(super()._callTestMethod, method)  # type: ignore[misc]
             return
         if loop.run(coroutine_function(), "the test") is not None:
             warnings.warn(
@@ -191,7 +189,9 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         loop.run(self.asyncTearDown(), "asyncTearDown")
         loop.run_sync(self.tearDown)
 
-    def _callCleanup(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+    def _callCleanup(
+        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> None:
         if isinstance(function, _AsyncCleanup):
             self._test_loop().run(function.start(), f"cleanup {function}")
         elif self._restflow_loop is not None and function != self._close_test_loop:
@@ -215,7 +215,7 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
 
     # -- counting queries ---------------------------------------------------
 
-    def assertNumQueries(  # type: ignore[override]
+    def assertNumQueries(
         self,
         num: int,
         func: Callable[..., Any] | None = None,
@@ -239,7 +239,11 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         return count_queries_around(context, func, args, kwargs)
 
     def assertNumQueriesEverywhere(
-        self, num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+        self,
+        num: int,
+        func: Callable[..., Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> Any:
         """Assert that exactly ``num`` queries run, on any database and thread.
 
@@ -251,7 +255,11 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         return assert_num_queries_everywhere(num, func, args, kwargs, self.fail)
 
     def assertMaxQueriesEverywhere(
-        self, num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+        self,
+        num: int,
+        func: Callable[..., Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
     ) -> Any:
         """Like :meth:`assertNumQueriesEverywhere`, for at most ``num`` queries."""
         return assert_max_queries_everywhere(num, func, args, kwargs, self.fail)
@@ -285,7 +293,10 @@ class _AsyncCleanup:
     """A cleanup registered with ``addAsyncCleanup``."""
 
     def __init__(
-        self, func: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        func: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> None:
         self.func, self.args, self.kwargs = func, args, kwargs
 
@@ -342,7 +353,7 @@ class AsyncAPITestCase(AsyncAPITestCaseMixin, TestCase):  # type: ignore[misc]
         """
 
     @classmethod
-    def captureOnCommitCallbacks(  # type: ignore[override]
+    def captureOnCommitCallbacks(
         cls, *, using: str = DEFAULT_DB_ALIAS, execute: bool = False
     ) -> AbstractContextManager[Callbacks]:
         """Capture (and with ``execute=True`` run) ``on_commit`` callbacks.
