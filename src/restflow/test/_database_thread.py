@@ -23,6 +23,7 @@ refuses any query it attempts later) and the next test gets a new one.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import inspect
@@ -157,6 +158,47 @@ class DatabaseThread:
         _return(self.lent.values())
         return True
 
+    def release(self, timeout: float | None = None, *, idle: bool = False) -> bool:
+        """Wait for the queued work to finish and return the connections,
+        keeping the thread for the next test. ``idle`` says the caller knows
+        that no work is queued or running.
+
+        Returns ``False`` if the work was not done within ``timeout``
+        seconds: the thread is then abandoned instead, as by :meth:`stop`.
+        """
+        if not idle:
+            done = self.executor.submit(_nothing)
+            try:
+                done.result(timeout)
+            except concurrent.futures.TimeoutError:
+                self._stopped = True
+                self._stop.set_result(None)
+                self._abandon()
+                return False
+        _return(self.lent.values())
+        return True
+
+    def reuse(self, lent: Mapping[str, BaseDatabaseWrapper]) -> None:
+        """Borrow ``lent`` for the next test (a thread kept by :meth:`release`)."""
+        _lend(lent.values())
+        if any(self.lent.get(alias) is not c for alias, c in lent.items()) or (
+            self.lent.keys() != lent.keys()
+        ):
+            self.executor.submit(self._install, dict(lent), list(self.lent)).result()
+        self.lent = dict(lent)
+
+    @staticmethod
+    def _install(lent: dict[str, BaseDatabaseWrapper], old: list[str]) -> None:
+        for alias in old:
+            del connections[alias]
+        for alias, connection in lent.items():
+            connections[alias] = connection
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread still serves work."""
+        return not self._stopped and self._thread.is_alive()
+
     def _abandon(self) -> None:
         _abandoned.add(self._thread)
         busy_in_query = _in_a_query(self.stack())
@@ -214,6 +256,44 @@ def _private_loop() -> asyncio.AbstractEventLoop:
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
     return _loop
+
+
+def _nothing() -> None:
+    pass
+
+
+#: A database thread kept between tests, ready for the next one.
+_idle: list[DatabaseThread] = []
+_idle_lock = threading.Lock()
+
+
+def acquire_database_thread(
+    lent: Mapping[str, BaseDatabaseWrapper], name: str
+) -> DatabaseThread:
+    """A database thread borrowing ``lent``: the idle one if there is one."""
+    with _idle_lock:
+        thread = _idle.pop() if _idle else None
+    if thread is not None and thread.alive and thread.name == f"{name}-database":
+        thread.reuse(lent)
+        return thread
+    if thread is not None:
+        thread.stop()
+    return DatabaseThread(lent, name=name)
+
+
+def release_database_thread(
+    thread: DatabaseThread, timeout: float | None, *, idle: bool = False
+) -> bool:
+    """Give ``thread``'s connections back once its work is done, and keep it
+    for the next test; ``False`` if it was still busy and was abandoned."""
+    if not thread.release(timeout, idle=idle):
+        return False
+    with _idle_lock:
+        if not _idle:
+            _idle.append(thread)
+            return True
+    thread.stop()
+    return True
 
 
 def _without_parent_loop(function: Callable[..., _T], *args: Any) -> _T:
@@ -349,7 +429,7 @@ class SyncWorkRouter(CurrentThreadExecutor):
     ) -> None:
         self.lent = dict(lent)
         self._name = name
-        self.thread = DatabaseThread(self.lent, name=name)
+        self.thread = acquire_database_thread(self.lent, name)
         if _EXECUTOR_TAKES_PARENT:
             super().__init__(self.thread.executor)  # type: ignore[call-arg,unused-ignore]
         else:
@@ -358,13 +438,23 @@ class SyncWorkRouter(CurrentThreadExecutor):
         finished.set_result(None)
         self.run_until_future(finished)
         self._closed_reason: str | None = None
+        self._unfinished = 0
+        self._count_lock = threading.Lock()
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         """Hand ``fn(*args, **kwargs)`` to the test's database thread."""
         if self._closed_reason is not None:
             raise RuntimeError(self._closed_reason)
         thread = self.thread
-        return thread.executor.submit(_track, thread, fn, *args, **kwargs)
+        with self._count_lock:
+            self._unfinished += 1
+        future = thread.executor.submit(_track, thread, fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._count_lock:
+            self._unfinished -= 1
 
     @property
     def busy(self) -> bool:
@@ -414,7 +504,9 @@ class SyncWorkRouter(CurrentThreadExecutor):
         seconds and had to be abandoned.
         """
         self._closed_reason = reason
-        return self.thread.stop(timeout)
+        with self._count_lock:
+            idle = self._unfinished == 0
+        return release_database_thread(self.thread, timeout, idle=idle)
 
 
 def _track(
