@@ -464,9 +464,8 @@ class SkipsInAsyncSetUp(AsyncAPISimpleTestCase):
 
 def test_subtests_expected_failures_and_skips_work_in_async_tests() -> None:
     result = _run(UnittestFeatures)
-    assert [str(test) for test, _ in result.failures] == [
-        "test_sub_tests (tests.test_testcases.UnittestFeatures.test_sub_tests) "
-        "(number=1)"
+    assert [test.id() for test, _ in result.failures] == [
+        "tests.test_testcases.UnittestFeatures.test_sub_tests (number=1)"
     ]
     assert len(result.expectedFailures) == 1
     assert len(result.unexpectedSuccesses) == 1

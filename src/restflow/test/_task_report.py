@@ -77,8 +77,11 @@ def describe_task(task: asyncio.Task[Any], role: str = "") -> str:
     frames = awaited_frames(task)
     if not frames:
         return f"{heading}: not started yet"
+    # Leave out wrappers that ask to be hidden (pytest's convention), such as
+    # restflow's own around the test.
+    shown = [f for f in frames if not f.f_locals.get("__tracebackhide__")] or frames
     stack = traceback.StackSummary.extract(
-        ((frame, frame.f_lineno) for frame in frames), capture_locals=False
+        ((frame, frame.f_lineno) for frame in shown), capture_locals=False
     )
     text = f"{heading}, suspended at:\n{_indent(''.join(stack.format()))}"
     if frames[-1].f_code is _AWAIT_SYNC_CODE:

@@ -98,11 +98,14 @@ class TestLoop:
     def _task(self, coroutine: Coroutine[Any, Any, _T]) -> asyncio.Task[_T]:
         if _TASKS_TAKE_A_CONTEXT:
             return self.loop.create_task(coroutine, context=self.context)  # type: ignore[call-arg,unused-ignore]
-        return self.context.run(self.loop.create_task, self._keep_changes(coroutine))
+        wrapper = self._keep_changes(coroutine)
+        wrapper.__qualname__ = getattr(coroutine, "__qualname__", wrapper.__qualname__)
+        return self.context.run(self.loop.create_task, wrapper)
 
     async def _keep_changes(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         # Before Python 3.11 a task runs in a copy of the context; carry what
         # it changed back into the test's context for the next piece.
+        __tracebackhide__ = True
         try:
             return await coroutine
         finally:

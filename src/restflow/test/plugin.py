@@ -525,6 +525,7 @@ class _AsyncDatabaseTest:
 
         @functools.wraps(test)
         async def restflow_test(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
             loop = asyncio.get_running_loop()
             self.test_loop = loop
             self.test_task = asyncio.current_task()
@@ -561,6 +562,7 @@ class _AsyncDatabaseTest:
     ) -> Any:
         from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
 
+        __tracebackhide__ = True
         assert self.timeout is not None and self.router is not None
         task = asyncio.current_task()
         assert task is not None
