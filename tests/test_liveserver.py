@@ -990,8 +990,13 @@ def settled(measure, expected):
     return value
 
 
-# After the warm-up: the test runner's thread, and Daphne's shared reactor.
-STEADY = [("MainThread", False), ("restflow-twisted-reactor", True)]
+# After the warm-up: the test runner's thread, the database thread restflow
+# keeps for the next test, and Daphne's shared reactor.
+STEADY = [
+    ("MainThread", False),
+    ("restflow-test-database", True),
+    ("restflow-twisted-reactor", True),
+]
 
 
 def other_sessions():
@@ -1035,8 +1040,13 @@ def test_thirty_classes_leave_no_thread_socket_or_connection(tmp_path: Path) -> 
     script.write_text(MANY_CLASSES)
     report = json.loads(run_child(str(script), "30").stdout)
     assert report["ran"] == 30
-    # Before and after: the main thread and Daphne's shared reactor, only.
-    steady = [["MainThread", False], ["restflow-twisted-reactor", True]]
+    # Before and after: the main thread, restflow's one database thread kept
+    # between tests, and Daphne's shared reactor, only.
+    steady = [
+        ["MainThread", False],
+        ["restflow-test-database", True],
+        ["restflow-twisted-reactor", True],
+    ]
     assert report["threads_before"] == report["threads_after"] == steady
     assert report["sockets_after"] == report["sockets_before"]
     assert report["other_sessions"] in (None, 0)
