@@ -99,7 +99,7 @@ class TestLoop:
         if _TASKS_TAKE_A_CONTEXT:
             return self.loop.create_task(coroutine, context=self.context)  # type: ignore[call-arg,unused-ignore]
         wrapper = self._keep_changes(coroutine)
-        wrapper.__qualname__ = getattr(coroutine, "__qualname__", wrapper.__qualname__)
+        wrapper.__qualname__ = getattr(coroutine, "__qualname__", wrapper.__qualname__)  # type: ignore[attr-defined]
         return self.context.run(self.loop.create_task, wrapper)
 
     async def _keep_changes(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
