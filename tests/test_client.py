@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
+import gc
+import types
 import warnings
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.test import AsyncClient, override_settings
 from django.test.client import RedirectCycleError
+from django.urls import path
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from restflow.test import (
     AsyncAPIClient,
@@ -287,6 +292,18 @@ class ForgottenAwaitTests(AsyncAPISimpleTestCase):
             pending.close()  # closing on purpose is not "forgetting"
             del pending
 
+    async def test_a_request_driven_by_a_task_does_not_warn(self) -> None:
+        # A task sends into the pending request (send(None)) instead of
+        # awaiting it; that is using it, not forgetting it.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pending = self.client.get("/echo/")
+            response = await asyncio.create_task(pending)
+            del pending
+            gc.collect()
+        assert response.status_code == 200
+        assert [str(w.message) for w in caught] == []
+
     async def test_never_awaiting_warns_with_the_call(self) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -454,6 +471,14 @@ class AuthenticationTests(AsyncAPITestCase):
         }
         assert (await self.client.get("/async/echo/")).data["user"] == "alice"
 
+    async def test_force_authenticate_with_a_token_and_no_user(self) -> None:
+        # A service token with no user behind it, as DRF's APIClient allows:
+        # request.auth is the token and request.user is None.
+        self.client.force_authenticate(token="service-token")
+        with override_settings(ROOT_URLCONF=_TOKEN_URLS):
+            response = await self.client.get("/token-only/")
+        assert response.data == {"user": None, "auth": "service-token"}
+
     async def test_force_authenticate_with_nothing_clears_everything(self) -> None:
         await self.client.aforce_login(self.bob)
         self.client.credentials(HTTP_AUTHORIZATION=basic("bob", "builder"))
@@ -580,23 +605,71 @@ class ConcurrencyTests(AsyncAPITestCase):
 
     @override_settings(MIDDLEWARE=ASYNC_CAPABLE_MIDDLEWARE)
     async def test_awaiting_views_overlap(self) -> None:
-        started = time.perf_counter()
-        responses = await asyncio.gather(
-            *(self.client.get("/async/slow/") for _ in range(40))
-        )
-        elapsed = time.perf_counter() - started
-        assert all(r.status_code == 200 for r in responses)
-        # 40 sequential requests would need at least 2 s.
-        assert elapsed < 1.0, elapsed
+        # Each view waits until all 40 requests are inside a view at once:
+        # that only happens if the client really runs them concurrently. A
+        # serialising client would make the first one give up (504).
+        MEETING.update(expected=40, inside=0, everyone=asyncio.Event())
+        with override_settings(ROOT_URLCONF=_MEETING_URLS):
+            responses = await asyncio.gather(
+                *(self.client.get("/meet/") for _ in range(40))
+            )
+        assert [r.status_code for r in responses] == [200] * 40
 
     async def test_a_sync_only_middleware_serialises_requests_as_in_production(
         self,
     ) -> None:
         # Django runs a sync middleware in its one sync thread for the whole
-        # inner request, so requests queue behind it. The client shows that.
-        started = time.perf_counter()
-        await asyncio.gather(*(self.client.get("/async/slow/") for _ in range(10)))
-        assert time.perf_counter() - started >= 0.5
+        # inner request, so requests queue behind it. The client shows that:
+        # never more than one request is inside the view.
+        MEETING.update(inside=0, most=0)
+        with override_settings(ROOT_URLCONF=_MEETING_URLS):
+            await asyncio.gather(*(self.client.get("/count/") for _ in range(10)))
+        assert MEETING["most"] == 1
+
+
+@api_view(["GET"])
+@permission_classes([])
+def token_only(request: Request) -> Response:
+    return Response(
+        {
+            "user": None if request.user is None else str(request.user),
+            "auth": request.auth,
+        }
+    )
+
+
+_TOKEN_URLS = types.ModuleType("token_urls")
+_TOKEN_URLS.urlpatterns = [path("token-only/", token_only)]  # type: ignore[attr-defined]
+
+
+#: Shared state of the views below, reset by each test that uses them.
+MEETING: dict[str, Any] = {}
+
+
+async def meet(request: HttpRequest) -> JsonResponse:
+    MEETING["inside"] += 1
+    if MEETING["inside"] == MEETING["expected"]:
+        MEETING["everyone"].set()
+    try:
+        await asyncio.wait_for(MEETING["everyone"].wait(), timeout=30)
+    except asyncio.TimeoutError:
+        return JsonResponse({"inside": MEETING["inside"]}, status=504)
+    return JsonResponse({})
+
+
+async def count_inside(request: HttpRequest) -> JsonResponse:
+    MEETING["inside"] += 1
+    MEETING["most"] = max(MEETING["most"], MEETING["inside"])
+    await asyncio.sleep(0.01)
+    MEETING["inside"] -= 1
+    return JsonResponse({})
+
+
+_MEETING_URLS = types.ModuleType("meeting_urls")
+_MEETING_URLS.urlpatterns = [  # type: ignore[attr-defined]
+    path("meet/", meet),
+    path("count/", count_inside),
+]
 
 
 @override_settings(REST_FRAMEWORK={"TEST_REQUEST_DEFAULT_FORMAT": "json"})

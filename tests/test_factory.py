@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
+from rest_framework.test import force_authenticate as drf_force_authenticate
 from rest_framework.views import APIView
 
 from restflow.test import (
@@ -245,6 +246,18 @@ def test_reading_middleware_attributes_explains_that_none_ran() -> None:
 # -- calling views ---------------------------------------------------------------
 
 
+class TokenOnly(APIView):
+    permission_classes: list[Any] = []
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "user": None if request.user is None else str(request.user),
+                "auth": request.auth,
+            }
+        )
+
+
 class SyncWho(APIView):
     def get(self, request: Request) -> Response:
         return Response({"user": str(request.user), "auth": request.auth})
@@ -284,6 +297,23 @@ class FactoryViewTests(AsyncAPISimpleTestCase):
         force_authenticate(request, user=user, token="tok")
         response = await _call(SyncWho.as_view(), request)
         assert response.data == {"user": "khan", "auth": "tok"}
+
+    async def test_force_authenticate_with_a_token_and_no_user(self) -> None:
+        request = factory.get("/who/")
+        force_authenticate(request, token="service-token")
+        response = await _call(TokenOnly.as_view(), request)
+        # The same as DRF's own factory gives.
+        drf_request = APIRequestFactory().get("/who/")
+        drf_force_authenticate(drf_request, token="service-token")
+        drf_response = TokenOnly.as_view()(drf_request)
+        assert (
+            response.data
+            == drf_response.data
+            == {
+                "user": None,
+                "auth": "service-token",
+            }
+        )
 
     async def test_force_authenticate_on_an_adrf_view(self) -> None:
         request = factory.get("/who/")

@@ -45,7 +45,8 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
     ``source`` is one test file's source, or a mapping of relative paths to
     sources. ``mode`` is pytest-asyncio's mode. ``settings`` is the Django
     settings module, given in the environment, or in the ini file with
-    ``settings_in_ini``; ``pythonpath`` adds directories to import from.
+    ``settings_in_ini``; ``pythonpath`` adds directories to import from;
+    ``ini`` adds lines to the ini file.
     """
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
     if (url := _private_database_url()) is not None:
@@ -58,6 +59,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
         settings: str | None = "tests.project.settings",
         settings_in_ini: bool = False,
         pythonpath: Sequence[Path] = (),
+        ini: Sequence[str] = (),
     ) -> pytest.RunResult:
         inherited = os.environ.get("PYTHONPATH", "").split(os.pathsep)
         paths = [str(ROOT), *map(str, pythonpath), *inherited]
@@ -67,6 +69,7 @@ def run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Run:
             "addopts = -p no:cacheprovider",
             f"asyncio_mode = {mode}",
             "asyncio_default_fixture_loop_scope = function",
+            *ini,
         ]
         if settings and settings_in_ini:
             ini.append(f"DJANGO_SETTINGS_MODULE = {settings}")
@@ -214,8 +217,13 @@ FIXTURE_SCENARIO = """
         # Context variables flow from fixture to fixture to test.
         assert seen["before async fixture"] == "set by a sync fixture"
         assert request_id.get() == "set by an async fixture"
+        # The test runs on pytest-asyncio's loop, in the main thread; its sync
+        # work runs on the test's database thread, on the main thread's
+        # connection.
+        assert threading.current_thread() is threading.main_thread()
         sync_code_thread = await sync_to_async(threading.current_thread)()
-        assert sync_code_thread is threading.main_thread()
+        assert sync_code_thread.name == "restflow-test-database"
+        assert await sync_to_async(lambda: connection.in_atomic_block)()
         assert await Product.objects.acount() == 3
         await product_writer.put("background task")
         await asyncio.wait_for(product_writer.join(), timeout=10)
@@ -497,3 +505,478 @@ def test_the_examples_on_the_docs_page_pass(run: Run) -> None:
     files["conftest.py"] = (SAMPLE_TESTS / "conftest.py").read_text()
     result = run(files, settings="shop.settings", pythonpath=[SAMPLE_PROJECT])
     result.assert_outcomes(passed=tests)
+
+
+# -- the loop is pytest-asyncio's (issue 12) ------------------------------------
+
+PATTERNS_SCENARIO = """
+    import asyncio
+    import signal
+    import threading
+
+    import pytest
+    import pytest_asyncio
+
+    from tests.testapp.models import Product
+
+    STRICT = {strict}
+    asyncio_mark = pytest.mark.asyncio if STRICT else (lambda **kw: lambda f: f)
+    async_fixture = pytest_asyncio.fixture if STRICT else pytest_asyncio.fixture
+
+
+    @asyncio_mark()
+    @pytest.mark.django_db
+    async def test_1_signal_handlers_work():
+        assert threading.current_thread() is threading.main_thread()
+        loop = asyncio.get_running_loop()
+        got = asyncio.Event()
+        loop.add_signal_handler(signal.SIGUSR1, got.set)
+        try:
+            signal.raise_signal(signal.SIGUSR1)
+            await asyncio.wait_for(got.wait(), 10)
+        finally:
+            loop.remove_signal_handler(signal.SIGUSR1)
+        await Product.objects.acreate(name="written next to a signal handler")
+
+
+    @async_fixture(scope="module", loop_scope="module")
+    async def module_loop():
+        return asyncio.get_running_loop()
+
+
+    @pytest.mark.asyncio(loop_scope="module")
+    @pytest.mark.django_db
+    async def test_2_runs_on_the_module_fixture_loop(module_loop):
+        assert asyncio.get_running_loop() is module_loop
+        assert await Product.objects.acount() == 0
+        await Product.objects.acreate(name="written on the module loop")
+
+
+    @pytest.mark.asyncio(loop_scope="module")
+    @pytest.mark.django_db
+    async def test_3_same_loop_clean_database(module_loop):
+        assert asyncio.get_running_loop() is module_loop
+        assert await Product.objects.acount() == 0
+
+
+    @pytest.mark.django_db
+    def test_4_sync_test_sees_nothing():
+        assert Product.objects.count() == 0
+"""
+
+
+@pytest.mark.parametrize("mode", ["strict", "auto"])
+def test_signal_handlers_and_module_scoped_loops_work(run: Run, mode: str) -> None:
+    result = run(PATTERNS_SCENARIO.format(strict=mode == "strict"), mode=mode)
+    result.assert_outcomes(passed=4)
+
+
+def test_without_restflow_the_module_loop_test_leaks(run: Run) -> None:
+    # The control: the same file, plugin off. The patterns run, but the rows
+    # of the async tests reach the later tests.
+    result = run(PATTERNS_SCENARIO.format(strict=True), "-p", "no:restflow")
+    result.assert_outcomes(passed=1, failed=3)
+
+
+# -- switching the isolation off -------------------------------------------------
+
+ISOLATION_OFF_SCENARIO = """
+    import pytest
+
+    from tests.testapp.models import Product
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db
+    async def test_1_writes(async_api_client):
+        await Product.objects.acreate(name="committed by asgiref's thread")
+        response = await async_api_client.get("/api/products/")
+        assert response.status_code == 200
+
+
+    @pytest.mark.django_db
+    def test_2_sees_the_row():
+        assert Product.objects.count() == 1
+        Product.objects.all().delete()
+"""
+
+
+def test_the_ini_option_switches_isolation_off_and_keeps_the_fixtures(run: Run) -> None:
+    result = run(
+        ISOLATION_OFF_SCENARIO, "-p", "no:xdist", ini=["restflow_isolation = false"]
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["restflow: isolation of async django_db tests is off*fixtures only"]
+    )
+
+
+def test_the_marker_switches_isolation_off_for_one_test(run: Run) -> None:
+    source = ISOLATION_OFF_SCENARIO.replace(
+        "    @pytest.mark.asyncio\n",
+        "    @pytest.mark.asyncio\n    @pytest.mark.restflow_isolation(False)\n",
+    )
+    result = run(source)
+    result.assert_outcomes(passed=2)
+
+
+def test_the_marker_can_switch_isolation_back_on(run: Run) -> None:
+    source = LEAK_SCENARIO.replace(
+        "    @pytest.mark.asyncio\n",
+        "    @pytest.mark.asyncio\n    @pytest.mark.restflow_isolation(True)\n",
+    )
+    result = run(source, ini=["restflow_isolation = false"])
+    result.assert_outcomes(passed=4)
+
+
+def test_a_bad_marker_argument_is_refused(run: Run) -> None:
+    source = LEAK_SCENARIO.replace(
+        "    @pytest.mark.asyncio\n",
+        "    @pytest.mark.asyncio\n    @pytest.mark.restflow_isolation('no')\n",
+        1,
+    )
+    result = run(source)
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "test_scenario.py::test_1_async_test_writes: "
+            "@pytest.mark.restflow_isolation('no') needs True or False."
+        ]
+    )
+
+
+def test_the_report_header_says_what_the_plugin_does(run: Run) -> None:
+    result = run(LEAK_SCENARIO, ini=["restflow_async_timeout = 30"])
+    result.stdout.fnmatch_lines(
+        [
+            "restflow: async django_db tests share the test's transaction (rolled "
+            "back with it); off: restflow_isolation = false, "
+            "@pytest.mark.restflow_isolation(False), or -p no:restflow; "
+            "async_timeout 30 s"
+        ]
+    )
+
+
+# -- leftover tasks --------------------------------------------------------------
+
+LEFTOVER_SCENARIO = """
+    import asyncio
+
+    import pytest
+
+    from tests.testapp.models import Product
+
+    LOOP_SCOPE = "{loop_scope}"
+
+
+    async def write_forever():
+        while True:
+            await Product.objects.acreate(name="leftover")
+            await asyncio.sleep(0.005)
+
+
+    @pytest.mark.asyncio(loop_scope=LOOP_SCOPE)
+    @pytest.mark.django_db(transaction={transaction})
+    async def test_1_leaves_a_writer():
+        asyncio.create_task(write_forever(), name="background-writer")
+        while await Product.objects.acount() < 3:
+            await asyncio.sleep(0.005)
+
+
+    @pytest.mark.asyncio(loop_scope=LOOP_SCOPE)
+    @pytest.mark.django_db(transaction={transaction})
+    async def test_2_sees_nothing_of_it():
+        await asyncio.sleep(0.05)
+        assert await Product.objects.acount() == 0
+
+
+    @pytest.mark.django_db
+    def test_3_sync_sees_nothing():
+        assert Product.objects.count() == 0
+"""
+
+
+@pytest.mark.parametrize("loop_scope", ["function", "module"])
+@pytest.mark.parametrize("transaction", [False, True], ids=["rollback", "flush"])
+def test_a_leftover_writer_is_cancelled_before_the_rollback(
+    run: Run, loop_scope: str, transaction: bool
+) -> None:
+    source = LEFTOVER_SCENARIO.format(loop_scope=loop_scope, transaction=transaction)
+    result = run(source, "-W", "always::restflow.test.LeftoverTaskWarning")
+    result.assert_outcomes(passed=3, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LeftoverTaskWarning: test_scenario.py::test_1_leaves_a_writer left 1 "
+            "task running when it ended; restflow cancelled them before resetting "
+            "the database:",
+            "*Task 'background-writer' running write_forever(), suspended at:",
+        ]
+    )
+
+
+def test_leftover_tasks_can_be_made_an_error(run: Run) -> None:
+    source = LEFTOVER_SCENARIO.format(loop_scope="function", transaction=False)
+    result = run(source, ini=["restflow_fail_on_leftover_tasks = true"])
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * restflow.test.LeftoverTaskError: test_scenario.py::"
+            "test_1_leaves_a_writer left 1 task running when it ended*"
+        ]
+    )
+
+
+# -- timeouts ---------------------------------------------------------------------
+
+TIMEOUT_SCENARIO = """
+    import asyncio
+    import threading
+
+    import pytest
+    from asgiref.sync import sync_to_async
+    from django.http import JsonResponse
+    from django.urls import path
+
+    from tests.testapp.models import Product
+
+    LOCK = threading.Lock()
+    LOCK.acquire()  # never released: the sync call below hangs for good
+
+
+    async def awaits_forever(request):
+        await asyncio.Event().wait()
+
+
+    async def answers(request):
+        return JsonResponse({{"count": await Product.objects.acount()}})
+
+
+    urlpatterns = [path("forever/", awaits_forever), path("answers/", answers)]
+
+
+    def wait_for_the_lock():
+        with LOCK:
+            pass
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db
+    @pytest.mark.urls(__name__)
+    {marker}
+    async def test_1_view_hangs(async_api_client):
+        await Product.objects.acreate(name="before")
+        await async_api_client.get("/forever/")
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db
+    {marker}
+    async def test_2_sync_call_hangs():
+        await sync_to_async(wait_for_the_lock)()
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db
+    @pytest.mark.urls(__name__)
+    async def test_3_database_and_client_still_work(async_api_client):
+        await Product.objects.acreate(name="after")
+        response = await async_api_client.get("/answers/")
+        assert response.json() == {{"count": 1}}
+"""
+
+
+@pytest.mark.parametrize("how", ["marker", "ini"])
+def test_a_hung_test_fails_alone_with_a_report(run: Run, how: str) -> None:
+    if how == "marker":
+        source = TIMEOUT_SCENARIO.format(marker="@pytest.mark.async_timeout(0.5)")
+        result = run(source)
+        source_text = "@pytest.mark.async_timeout"
+    else:
+        source = TIMEOUT_SCENARIO.format(marker="")
+        result = run(source, ini=["restflow_async_timeout = 0.5"])
+        source_text = "the restflow_async_timeout ini option"
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*AsyncTimeoutError: test_scenario.py::test_1_view_hangs did not finish "
+            f"within its async_timeout of 0.5 s (set by {source_text}).",
+            "*Task * running test_1_view_hangs() - the test, suspended at:",
+            '*await async_api_client.get("/forever/")',
+            "*in awaits_forever",
+            "*await asyncio.Event().wait()",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*AsyncTimeoutError: test_scenario.py::test_2_sync_call_hangs did not "
+            "finish within its async_timeout of 0.5 s*",
+            "*Thread 'restflow-test-database' (the test's database thread: "
+            "thread-sensitive work), in:",
+            "*in wait_for_the_lock",
+            "*with LOCK:",
+            "*abandoned (it may not query any more)*",
+        ]
+    )
+
+
+def test_a_bad_timeout_is_refused(run: Run) -> None:
+    result = run(LEAK_SCENARIO, ini=["restflow_async_timeout = soon"])
+    result.stderr.fnmatch_lines(
+        [
+            "*restflow_async_timeout = 'soon' in the pytest configuration is not "
+            "a number*"
+        ]
+    )
+
+
+BASES_UNDER_PYTEST_SCENARIO = """
+    import asyncio
+
+    import pytest
+
+    from restflow.test import AsyncAPISimpleTestCase
+
+
+    class Hangs(AsyncAPISimpleTestCase):
+        @pytest.mark.async_timeout(0.3)
+        async def test_marked(self):
+            await asyncio.Event().wait()
+
+        async def test_from_the_ini(self):
+            await asyncio.Event().wait()
+
+
+    class OwnLimit(AsyncAPISimpleTestCase):
+        async_timeout = None  # the class's own choice wins over the ini
+
+        async def test_finishes(self):
+            await asyncio.sleep(0.4)
+"""
+
+
+def test_the_marker_and_ini_option_reach_the_bases(run: Run) -> None:
+    result = run(BASES_UNDER_PYTEST_SCENARIO, ini=["restflow_async_timeout = 0.3"])
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_marked did not finish within its async_timeout of 0.3 s (set by "
+            "@pytest.mark.async_timeout)*"
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*test_from_the_ini did not finish within its async_timeout of 0.3 s (set "
+            "by the restflow_async_timeout ini option)*"
+        ]
+    )
+
+
+# -- counting queries and on_commit callbacks -------------------------------------
+
+QUERIES_SCENARIO = """
+    import pytest
+    from asgiref.sync import sync_to_async
+    from django.db import connection, connections, transaction
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+    from django.urls import include, path
+
+    from tests.testapp.models import Product
+
+
+    class AuditedCreate(APIView):
+        authentication_classes = []
+        permission_classes = []
+
+        def post(self, request):
+            product = Product.objects.create(name=request.data["name"])
+            transaction.on_commit(
+                lambda: Product.objects.create(name=f"audit of {{product.name}}")
+            )
+            return Response(status=201)
+
+
+    urlpatterns = [
+        path("audited/", AuditedCreate.as_view()),
+        path("", include("tests.project.urls")),
+    ]
+    pytestmark = [pytest.mark.asyncio, pytest.mark.urls(__name__)]
+
+
+    @pytest.mark.django_db
+    async def test_django_assert_num_queries(
+        django_assert_num_queries, async_api_client
+    ):
+        await Product.objects.acreate(name="a")
+        with django_assert_num_queries(1):
+            response = await async_api_client.get("/api/products/")
+        assert len(response.json()) == 1
+
+
+    @pytest.mark.django_db
+    async def test_django_assert_max_num_queries(django_assert_max_num_queries):
+        with django_assert_max_num_queries(2):
+            await Product.objects.acreate(name="a")
+            await Product.objects.acount()
+        with pytest.raises(pytest.fail.Exception, match="Expected to perform 0"):
+            with django_assert_max_num_queries(0):
+                await Product.objects.acount()
+
+
+    @pytest.mark.django_db
+    async def test_capture_queries_context(async_api_client):
+        with CaptureQueriesContext(connection) as queries:
+            await async_api_client.post(
+                "/api/products/", {{"name": "x"}}, format="json"
+            )
+        assert any("INSERT" in q["sql"] for q in queries.captured_queries)
+
+
+    @pytest.mark.django_db
+    async def test_on_commit_callbacks_may_use_the_orm(
+        django_capture_on_commit_callbacks, async_api_client
+    ):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            response = await async_api_client.post(
+                "/audited/", {{"name": "a"}}, format="json"
+            )
+        assert response.status_code == 201
+        assert len(callbacks) == 1
+        assert [p.name async for p in Product.objects.all()] == ["a", "audit of a"]
+
+
+    def _select_one_and_close(alias):
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        finally:
+            connections[alias].close()
+
+
+    @pytest.mark.django_db(databases=["default", "other"])
+    async def test_everywhere_counts_threads_and_aliases(
+        assert_num_queries_everywhere, assert_max_queries_everywhere
+    ):
+        with assert_num_queries_everywhere(3) as queries:
+            await Product.objects.acount()
+            await Product.objects.using("other").acount()
+            outside = sync_to_async(_select_one_and_close, thread_sensitive=False)
+            await outside("default")
+        assert [q["alias"] for q in queries] == ["default", "other", "default"]
+        assert queries[0]["thread"] == "restflow-test-database"
+        assert queries[2]["thread"] != "restflow-test-database"
+        assert await assert_max_queries_everywhere(1, Product.objects.acount) == 0
+        with pytest.raises(pytest.fail.Exception) as failure:
+            with assert_num_queries_everywhere(0):
+                await Product.objects.using("other").acount()
+        listing = str(failure.value)
+        assert "1. [other | restflow-test-database] SELECT COUNT(*)" in listing
+"""
+
+
+def test_queries_can_be_counted_and_on_commit_callbacks_query(run: Run) -> None:
+    result = run(
+        QUERIES_SCENARIO.format(), settings="tests.project.settings_two_databases"
+    )
+    result.assert_outcomes(passed=5)

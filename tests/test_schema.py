@@ -414,32 +414,38 @@ class SwitchTests(AsyncAPISimpleTestCase):
         self.client.validate_schema = None  # the run's default
         assert self.client.validate_schema is False
 
-    def test_a_class_attribute_that_is_not_a_bool(self) -> None:
-        class Wrong(AsyncAPISimpleTestCase):
-            validate_schema = "yes"  # type: ignore[assignment]
 
-            def test_it(self) -> None:
-                pass
+# Test classes run inside a test: from module-level tests, since a test
+# case's own test thread is not the place to run another test case.
 
-        [(_, trace)] = _run(Wrong).errors
-        assert "client.validate_schema: validate_schema takes True" in trace
 
-    def test_the_class_attribute_reaches_both_clients(self) -> None:
-        class On(AsyncAPISimpleTestCase):
-            validate_schema = True
-            seen: ClassVar[list[bool]] = []
+def test_a_class_attribute_that_is_not_a_bool() -> None:
+    class Wrong(AsyncAPISimpleTestCase):
+        validate_schema = "yes"  # type: ignore[assignment]
 
-            def test_it(self) -> None:
-                self.seen.extend(
-                    [self.client.validate_schema, self.async_client.validate_schema]
-                )
+        def test_it(self) -> None:
+            pass
 
-        class Off(On):
-            validate_schema = False
-            seen: ClassVar[list[bool]] = []
+    [(_, trace)] = _run(Wrong).errors
+    assert "client.validate_schema: validate_schema takes True" in trace
 
-        assert _run(On).wasSuccessful() and _run(Off).wasSuccessful()
-        assert (On.seen, Off.seen) == ([True, True], [False, False])
+
+def test_the_class_attribute_reaches_both_clients() -> None:
+    class On(AsyncAPISimpleTestCase):
+        validate_schema = True
+        seen: ClassVar[list[bool]] = []
+
+        def test_it(self) -> None:
+            self.seen.extend(
+                [self.client.validate_schema, self.async_client.validate_schema]
+            )
+
+    class Off(On):
+        validate_schema = False
+        seen: ClassVar[list[bool]] = []
+
+    assert _run(On).wasSuccessful() and _run(Off).wasSuccessful()
+    assert (On.seen, Off.seen) == ([True, True], [False, False])
 
 
 class AssertMatchesSchemaTests(AsyncAPISimpleTestCase):

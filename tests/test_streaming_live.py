@@ -7,6 +7,7 @@ the view.
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import ClassVar
 
 import httpx
@@ -58,8 +59,9 @@ class LiveStreamBehaviour:
         async with (
             httpx.AsyncClient(base_url=self.live_server_url) as http,
             aconnect_sse(http, "GET", "/streams/events/?forever") as source,
+            aclosing(source.aiter_sse()) as events,
         ):
-            async for event in source.aiter_sse():
+            async for event in events:
                 if event.id == "2":
                     break
         # Leaving the block closed the connection; the server tells Django.

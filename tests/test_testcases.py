@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import signal
 import threading
 import unittest
 from typing import Any, ClassVar
@@ -13,7 +15,10 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.test.testcases import DatabaseOperationForbidden
+from django.test.utils import CaptureQueriesContext
 from django.urls import path
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from restflow.test import (
     AsyncAPIClient,
@@ -47,18 +52,35 @@ class ClientTests(AsyncAPISimpleTestCase):
         assert type(self.async_client) is AsyncAPIClient
         assert self.client is not self.async_client
 
+
+class ClientLeftInAState(AsyncAPISimpleTestCase):
+    __test__ = False  # run in order by the test below
+    clients: ClassVar[list[AsyncAPIClient]] = []
+    seen: ClassVar[dict[str, Any]] = {}
+
     async def test_1_leaves_state_on_its_client(self) -> None:
         self.client.credentials(HTTP_AUTHORIZATION="Token leaked")
         self.client.force_authenticate(User(username="leaked"))
         self.client.cookies["crumb"] = "leaked"
-        type(self).first_client = self.client  # type: ignore[attr-defined]
+        self.clients.append(self.client)
 
     async def test_2_gets_a_fresh_client(self) -> None:
-        assert self.client is not getattr(type(self), "first_client", None)
+        self.clients.append(self.client)
         response = await self.client.get("/echo/")
-        assert response.data["user"] is None
-        assert "HTTP_AUTHORIZATION" not in response.data["headers"]
-        assert response.data["headers"]["HTTP_COOKIE"] == ""
+        self.seen.update(response.data)
+
+
+def test_each_test_gets_a_fresh_client() -> None:
+    ClientLeftInAState.clients.clear()
+    ClientLeftInAState.seen.clear()
+    result = _run(ClientLeftInAState)
+    assert result.wasSuccessful(), result.errors + result.failures
+    first, second = ClientLeftInAState.clients
+    assert first is not second
+    seen = ClientLeftInAState.seen
+    assert seen["user"] is None
+    assert "HTTP_AUTHORIZATION" not in seen["headers"]
+    assert seen["headers"]["HTTP_COOKIE"] == ""
 
 
 class SimpleTestCaseTests(AsyncAPISimpleTestCase):
@@ -74,7 +96,10 @@ class SimpleTestCaseTests(AsyncAPISimpleTestCase):
 # -- rollback and commits ----------------------------------------------------------
 
 
-class RollbackTests(AsyncAPITestCase):
+class WritesThenLooks(AsyncAPITestCase):
+    __test__ = False  # run in order by the test below
+    counts: ClassVar[list[int]] = []
+
     async def test_1_writes_through_orm_and_view(self) -> None:
         views.COMMITTED.clear()
         await Product.objects.acreate(name="from-test")
@@ -85,12 +110,22 @@ class RollbackTests(AsyncAPITestCase):
         assert await Product.objects.acount() == 2
         assert views.COMMITTED == []  # nothing commits, so on_commit never runs
 
-    async def test_2_sees_a_clean_database(self) -> None:
-        assert await Product.objects.acount() == 0
+    async def test_2_async_test_looks(self) -> None:
+        self.counts.append(await Product.objects.acount())
 
-    def test_3_sync_test_sees_a_clean_database(self) -> None:
-        assert Product.objects.count() == 0
+    def test_3_sync_test_looks(self) -> None:
+        self.counts.append(Product.objects.count())
 
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_of_tests_and_views_are_rolled_back() -> None:
+    WritesThenLooks.counts.clear()
+    result = _run(WritesThenLooks)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert WritesThenLooks.counts == [0, 0]
+
+
+class RollbackTests(AsyncAPITestCase):
     async def test_capture_on_commit_callbacks_in_async_test(self) -> None:
         views.COMMITTED.clear()
         with self.captureOnCommitCallbacks(execute=True) as callbacks:
@@ -132,7 +167,10 @@ def _connection_identity() -> tuple[int, int]:
     return id(connection.connection), threading.get_ident()
 
 
-class TransactionTests(AsyncAPITransactionTestCase):
+class CommitsThenLooks(AsyncAPITransactionTestCase):
+    __test__ = False  # run in order by the test below
+    counts: ClassVar[list[int]] = []
+
     async def test_1_on_commit_fires_for_views_and_test_code(self) -> None:
         views.COMMITTED.clear()
         response = await self.client.post(
@@ -149,8 +187,16 @@ class TransactionTests(AsyncAPITransactionTestCase):
         await sync_to_async(write_in_a_transaction)()
         assert views.COMMITTED == ["committed", "atomic"]
 
-    async def test_2_tables_were_flushed(self) -> None:
-        assert await Product.objects.acount() == 0
+    async def test_2_looks(self) -> None:
+        self.counts.append(await Product.objects.acount())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transaction_test_case_commits_then_flushes() -> None:
+    CommitsThenLooks.counts.clear()
+    result = _run(CommitsThenLooks)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert CommitsThenLooks.counts == [0]
 
 
 # -- async hooks -----------------------------------------------------------------
@@ -296,10 +342,25 @@ class UrlPatternsTests(AsyncAPISimpleTestCase):
         assert (await self.client.get("/echo/")).status_code == 404
 
 
-class AfterUrlPatternsTests(AsyncAPISimpleTestCase):
+class AfterUrlPatterns(AsyncAPISimpleTestCase):
+    __test__ = False  # run after UrlPatternsTests by the test below
+    statuses: ClassVar[list[int]] = []
+
     async def test_the_project_url_conf_is_back(self) -> None:
-        assert (await self.client.get("/only-here/")).status_code == 404
-        assert (await self.client.get("/echo/")).status_code == 200
+        self.statuses.append((await self.client.get("/only-here/")).status_code)
+        self.statuses.append((await self.client.get("/echo/")).status_code)
+
+
+def test_the_project_url_conf_is_back_after_the_class() -> None:
+    AfterUrlPatterns.statuses.clear()
+    suite = unittest.TestSuite(
+        unittest.defaultTestLoader.loadTestsFromTestCase(case)
+        for case in (UrlPatternsTests, AfterUrlPatterns)
+    )
+    result = unittest.TestResult()
+    suite.run(result)
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert AfterUrlPatterns.statuses == [404, 200]
 
 
 def test_urlpatterns_of_the_wrong_type_are_refused() -> None:
@@ -312,3 +373,228 @@ def test_urlpatterns_of_the_wrong_type_are_refused() -> None:
     result = _run(Wrong)
     assert len(result.errors) == 1
     assert "urlpatterns must be a list of path()" in result.errors[0][1]
+
+
+# -- one loop, whichever way unittest runs the test ------------------------------
+
+LOOPS: list[object] = []
+
+
+class OneLoop(AsyncAPISimpleTestCase):
+    __test__ = False  # run by the tests below
+
+    def setUp(self) -> None:
+        REQUEST_ID.set("set in setUp")
+
+    async def asyncSetUp(self) -> None:
+        LOOPS.append(asyncio.get_running_loop())
+        LOOPS.append(REQUEST_ID.get())
+        REQUEST_ID.set("set in asyncSetUp")
+
+    async def test_body(self) -> None:
+        LOOPS.append(asyncio.get_running_loop())
+        LOOPS.append(REQUEST_ID.get())
+
+    async def asyncTearDown(self) -> None:
+        LOOPS.append(asyncio.get_running_loop())
+
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id")
+
+
+@pytest.mark.parametrize("how", ["suite", "debug", "run without a result"])
+def test_every_way_of_running_a_test_uses_one_loop(how: str) -> None:
+    LOOPS.clear()
+    case = OneLoop("test_body")
+    if how == "suite":
+        assert _run(OneLoop).wasSuccessful()
+    elif how == "debug":
+        case.debug()
+    else:
+        assert case.run().wasSuccessful()  # type: ignore[union-attr]
+    set_up_loop, seen_in_set_up, body_loop, seen_in_body, tear_down_loop = LOOPS
+    assert set_up_loop is body_loop is tear_down_loop
+    assert seen_in_set_up == "set in setUp"
+    assert seen_in_body == "set in asyncSetUp"
+
+
+class DebugFailure(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    async def test_fails(self) -> None:
+        raise ValueError("raised by the body")
+
+
+def test_debug_raises_the_test_error() -> None:
+    with pytest.raises(ValueError, match="raised by the body"):
+        DebugFailure("test_fails").debug()
+
+
+class UnittestFeatures(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    async def test_sub_tests(self) -> None:
+        for number in range(3):
+            with self.subTest(number=number):
+                await asyncio.sleep(0)
+                assert number != 1
+
+    @unittest.expectedFailure
+    async def test_expected_failure(self) -> None:
+        raise AssertionError("expected")
+
+    @unittest.expectedFailure
+    async def test_unexpected_success(self) -> None:
+        await asyncio.sleep(0)
+
+    @unittest.skip("skipped by decorator")
+    async def test_skipped(self) -> None:
+        raise AssertionError("never runs")  # pragma: no cover
+
+
+class SkipsInAsyncSetUp(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    async def asyncSetUp(self) -> None:
+        self.skipTest("skipped in asyncSetUp")
+
+    async def test_never_runs(self) -> None:
+        raise AssertionError("never runs")  # pragma: no cover
+
+
+def test_subtests_expected_failures_and_skips_work_in_async_tests() -> None:
+    result = _run(UnittestFeatures)
+    assert [test.id() for test, _ in result.failures] == [
+        "tests.test_testcases.UnittestFeatures.test_sub_tests (number=1)"
+    ]
+    assert len(result.expectedFailures) == 1
+    assert len(result.unexpectedSuccesses) == 1
+    assert [reason for _, reason in result.skipped] == ["skipped by decorator"]
+    result = _run(SkipsInAsyncSetUp)
+    assert [reason for _, reason in result.skipped] == ["skipped in asyncSetUp"]
+    assert result.errors == result.failures == []
+
+
+class SignalHandlers(AsyncAPISimpleTestCase):
+    async def test_the_loop_runs_in_the_test_thread(self) -> None:
+        # The loop is driven by the thread running the test, so under a
+        # runner on the main thread signal handlers can be installed.
+        if threading.current_thread() is not threading.main_thread():
+            pytest.skip("the test runner is not on the main thread")
+        loop = asyncio.get_running_loop()
+        got = asyncio.Event()
+        loop.add_signal_handler(signal.SIGUSR1, got.set)
+        try:
+            signal.raise_signal(signal.SIGUSR1)
+            await asyncio.wait_for(got.wait(), 10)
+        finally:
+            loop.remove_signal_handler(signal.SIGUSR1)
+
+
+# -- on_commit callbacks that use the ORM -----------------------------------------
+
+
+class AuditedCreate(APIView):
+    """Creates a product and, on commit, an audit row through the ORM."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
+
+    def post(self, request: Any) -> Response:
+        product = Product.objects.create(name=request.data["name"])
+        transaction.on_commit(
+            lambda: Product.objects.create(name=f"audit of {product.name}")
+        )
+        return Response({"id": product.pk}, status=201)
+
+
+class CallbacksUseTheOrm(AsyncAPITestCase):
+    urlpatterns: ClassVar[list[Any]] = [path("audited/", AuditedCreate.as_view())]
+
+    async def test_callbacks_of_a_view_run_where_they_can_query(self) -> None:
+        with self.captureOnCommitCallbacks(execute=True) as callbacks:
+            response = await self.client.post("/audited/", {"name": "a"}, format="json")
+        assert response.status_code == 201
+        assert len(callbacks) == 1
+        names = [p.name async for p in Product.objects.order_by("id")]
+        assert names == ["a", "audit of a"]
+
+    async def test_callbacks_of_test_code(self) -> None:
+        def register() -> None:
+            transaction.on_commit(lambda: Product.objects.create(name="from test code"))
+
+        with self.captureOnCommitCallbacks(execute=True):
+            await sync_to_async(register)()
+        assert await Product.objects.filter(name="from test code").aexists()
+
+    async def test_without_execute_nothing_runs(self) -> None:
+        with self.captureOnCommitCallbacks() as callbacks:
+            await self.client.post("/audited/", {"name": "b"}, format="json")
+        assert len(callbacks) == 1
+        assert await Product.objects.acount() == 1
+
+
+# -- counting queries in async tests ----------------------------------------------
+
+
+class QueryCounting(AsyncAPITestCase):
+    async def test_assert_num_queries_around_the_client(self) -> None:
+        await Product.objects.acreate(name="one")
+        with self.assertNumQueries(1):
+            response = await self.client.get("/api/products/")
+        assert len(response.data) == 1
+
+    async def test_assert_num_queries_counts_async_orm_calls(self) -> None:
+        with self.assertNumQueries(2):
+            await Product.objects.acreate(name="one")
+            await Product.objects.acount()
+
+    async def test_a_wrong_count_fails_and_lists_the_queries(self) -> None:
+        with (
+            pytest.raises(AssertionError, match="1 queries executed, 2 expected"),
+            self.assertNumQueries(2),
+        ):
+            await Product.objects.acount()
+
+    async def test_callable_form_with_an_awaitable(self) -> None:
+        response = await self.assertNumQueries(1, self.client.get, "/api/products/")
+        assert response.status_code == 200
+        assert await self.assertNumQueries(1, Product.objects.acount) == 0
+
+    async def test_capture_queries_context_on_the_connection(self) -> None:
+        with CaptureQueriesContext(connection) as queries:
+            await self.client.post("/api/products/", {"name": "x"}, format="json")
+        assert any("INSERT" in q["sql"] for q in queries.captured_queries)
+
+    def test_sync_tests_keep_djangos_behaviour(self) -> None:
+        with self.assertNumQueries(1):
+            Product.objects.count()
+
+    async def test_everywhere_counts_thread_insensitive_work(self) -> None:
+        with self.assertNumQueriesEverywhere(2) as queries:
+            await Product.objects.acount()
+            await sync_to_async(_select_one_and_close, thread_sensitive=False)()
+        threads = [query["thread"] for query in queries]
+        assert threads[0] == "restflow-test-database"
+        assert threads[1] != "restflow-test-database"
+
+    async def test_everywhere_failure_lists_alias_and_thread(self) -> None:
+        with (
+            pytest.raises(AssertionError) as failure,
+            self.assertMaxQueriesEverywhere(0),
+        ):
+            await Product.objects.acount()
+        message = str(failure.value)
+        assert "1 queries executed, at most 0 expected" in message
+        assert "1. [default | restflow-test-database] SELECT COUNT(*)" in message
+
+
+def _select_one_and_close() -> None:
+    # Outside the test's transaction: a thread of its own, a connection of
+    # its own (closed, so no stray connection outlives the test), and no
+    # table the transaction holds (in-memory SQLite would refuse).
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    finally:
+        connection.close()

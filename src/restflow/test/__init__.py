@@ -20,6 +20,9 @@ from restflow._installation import check_installation
 check_installation("restflow.test")
 
 if TYPE_CHECKING:
+    from restflow.test._leftover_tasks import LeftoverTaskError, LeftoverTaskWarning
+    from restflow.test._queries import CaptureAllQueries
+    from restflow.test._timeouts import AsyncTimeoutError
     from restflow.test.authentication import force_authenticate
     from restflow.test.client import AsyncAPIClient
     from restflow.test.factory import AsyncAPIRequestFactory
@@ -42,6 +45,10 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
+    "AsyncTimeoutError": "restflow.test._timeouts",
+    "CaptureAllQueries": "restflow.test._queries",
+    "LeftoverTaskError": "restflow.test._leftover_tasks",
+    "LeftoverTaskWarning": "restflow.test._leftover_tasks",
     "AsyncAPIClient": "restflow.test.client",
     "AsyncAPILiveServerTestCase": "restflow.test.liveserver",
     "AsyncAPIRequestFactory": "restflow.test.factory",
@@ -69,8 +76,12 @@ __all__ = [
     "AsyncAPITestCase",
     "AsyncAPITestCaseMixin",
     "AsyncAPITransactionTestCase",
+    "AsyncTimeoutError",
+    "CaptureAllQueries",
     "ClientDisconnected",
     "ClientResponse",
+    "LeftoverTaskError",
+    "LeftoverTaskWarning",
     "NotAwaitedError",
     "PendingResponse",
     "SSEError",

@@ -91,14 +91,16 @@ class Exchange:
                 await self._task  # re-raises the application's exception
                 return None
             getting = asyncio.ensure_future(self._sent.get())
-            done, _ = await asyncio.wait(
-                {getting, self._task},
-                timeout=timeout,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if getting in done:
+            try:
+                done, _ = await asyncio.wait(
+                    {getting, self._task},
+                    timeout=timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                await _settle(getting)
+            if getting in done and not getting.cancelled():
                 return self._note(getting.result())
-            getting.cancel()
             if not done:
                 raise TimeoutError
         return self._note(self._sent.get_nowait())
@@ -144,5 +146,14 @@ async def _first_of(*waits: Awaitable[Any]) -> None:
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in tasks:
-            task.cancel()
+        await _settle(*tasks)
+
+
+async def _settle(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel those of ``tasks`` still pending, and wait until they are done,
+    so that none is left behind for the test's leftover-task check."""
+    pending = [task for task in tasks if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending)

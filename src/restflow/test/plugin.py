@@ -13,14 +13,15 @@ sent to asgiref's shared worker thread instead. That thread has its own
 database connection, outside the transaction, and its writes are committed
 for good: the next test sees them.
 
-The fix follows Django's own ``TestCase``, which runs ``async def`` test
-methods through ``async_to_sync``: the coroutine runs on a loop in another
-thread while the main thread waits and carries out the sync calls the
-coroutine hands back. Here the loop lives in a helper thread for the length
-of one test and serves the test and its function-scoped async fixtures alike,
-so that everything the test does reaches the database through the main
-thread's connection, the one inside the test's transaction. See
-``docs/pytest.md`` for the user-facing account.
+The fix leaves the event loop alone - pytest-asyncio runs the test on the
+loop its ``loop_scope`` asks for, in the main thread - and changes where the
+sync work goes. Once pytest-django has opened the test's transaction, a
+database thread is started for the test; it borrows the main thread's
+connection objects, and asgiref is told to send the test's thread-sensitive
+work to it, the way ``async_to_sync`` tells it about the thread it blocks.
+Async fixtures and tasks inherit that setting through their context. When
+the test and its fixtures are done, leftover tasks are cancelled and the
+thread is stopped before pytest-django rolls back. See ``docs/pytest.md``.
 """
 
 from __future__ import annotations
@@ -30,24 +31,30 @@ import contextvars
 import functools
 import inspect
 import os
-import queue
 import sys
-import threading
 import unittest
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
-from asgiref.sync import AsyncToSync, SyncToAsync
+
+from restflow._installation import check_installation
 
 if TYPE_CHECKING:
+    from restflow.test._database_thread import SyncWorkRouter
     from restflow.test.client import AsyncAPIClient
     from restflow.test.factory import AsyncAPIRequestFactory
 
-__all__ = ["async_api_client", "async_api_rf"]
+# pytest loads this module in every run: the place to notice that another
+# distribution replaced restflow's __init__ files (see restflow._installation).
+check_installation("restflow.test.plugin")
 
-_T = TypeVar("_T")
+__all__ = [
+    "assert_max_queries_everywhere",
+    "assert_num_queries_everywhere",
+    "async_api_client",
+    "async_api_rf",
+]
 
 #: pytest-django's fixtures that give a test the database, besides the marker.
 _DATABASE_FIXTURES = frozenset(
@@ -60,9 +67,126 @@ _DATABASE_FIXTURES = frozenset(
     }
 )
 
-_ON_MAIN_THREAD = pytest.StashKey[bool]()
-_TEST_FUNCTION = pytest.StashKey[Callable[..., Any]]()
-_TEST_LOOP = pytest.StashKey["_TestLoop"]()
+#: pytest-django's fixture that opens (and rolls back) a test's transaction.
+DJANGO_DB_HELPER = "_django_db_helper"
+
+_ISOLATION_INI = "restflow_isolation"
+_TIMEOUT_INI = "restflow_async_timeout"
+_LEFTOVERS_INI = "restflow_fail_on_leftover_tasks"
+
+_MANAGED = pytest.StashKey[bool]()
+#: The managed test whose code runs in this context; tasks inherit it.
+_current_run: contextvars.ContextVar[_AsyncDatabaseTest | None] = (
+    contextvars.ContextVar("restflow_current_test", default=None)
+)
+_RUN = pytest.StashKey["_AsyncDatabaseTest"]()
+
+#: Seconds a cancelled task or a busy database thread gets after a timeout.
+_GRACE = 1.0
+
+
+# -- options -------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare restflow's ini options."""
+    parser.addini(
+        _ISOLATION_INI,
+        type="bool",
+        default=True,
+        help="restflow: run async django_db tests, their async fixtures and the "
+        "views they call inside the test's transaction (default: true).",
+    )
+    parser.addini(
+        _TIMEOUT_INI,
+        type="string",
+        default="",
+        help="restflow: seconds an async django_db test, or a test on restflow's "
+        "bases, may take before it fails with a report of what hung "
+        "(default: no limit).",
+    )
+    parser.addini(
+        _LEFTOVERS_INI,
+        type="bool",
+        default=False,
+        help="restflow: fail a test that leaves asyncio tasks running, instead "
+        "of warning (default: false).",
+    )
+    parser.addini(
+        "restflow_validate_schema",
+        type="bool",
+        default=False,
+        help="restflow: check every AsyncAPIClient response against the "
+        "project's OpenAPI schema (needs pip install "
+        '"restflow-testing[schema]"; default: false).',
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register restflow's markers; make the schema ini option the clients'
+    default."""
+    from restflow.test import _schema_default
+
+    config.addinivalue_line(
+        "markers",
+        "restflow_isolation(enabled=True): whether restflow runs this async "
+        "django_db test inside the test's transaction (overrides the "
+        f"{_ISOLATION_INI} ini option).",
+    )
+    config.addinivalue_line(
+        "markers",
+        "async_timeout(seconds): fail this async test, with a report of where it "
+        "hung, if it runs longer than `seconds` (None: no limit).",
+    )
+    config.addinivalue_line(
+        "markers",
+        "validate_schema(on=True): check (or with False, do not check) the "
+        "responses of async_api_client against the OpenAPI schema",
+    )
+    previous = _schema_default.validate_schema
+    _schema_default.validate_schema = bool(config.getini("restflow_validate_schema"))
+    config.add_cleanup(lambda: setattr(_schema_default, "validate_schema", previous))
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say what restflow does to the run, and how to turn it off."""
+    if not config.pluginmanager.hasplugin("django"):
+        return ["restflow: pytest-django is not active; only the fixtures are offered"]
+    if config.getini(_ISOLATION_INI):
+        line = (
+            "restflow: async django_db tests share the test's transaction "
+            "(rolled back with it); off: "
+            f"{_ISOLATION_INI} = false, @pytest.mark.restflow_isolation(False), "
+            "or -p no:restflow"
+        )
+    else:
+        line = (
+            f"restflow: isolation of async django_db tests is off ({_ISOLATION_INI} "
+            "= false); fixtures only"
+        )
+    timeout = _ini_timeout(config)
+    if timeout is not None:
+        line += f"; async_timeout {timeout:g} s"
+    return [line]
+
+
+def _ini_timeout(config: pytest.Config) -> float | None:
+    raw = str(config.getini(_TIMEOUT_INI)).strip()
+    if raw.lower() in ("", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{_TIMEOUT_INI} = {raw!r} in the pytest configuration is not a number; "
+            "give the seconds a test may take, e.g. 30, or none."
+        ) from None
+    if value <= 0:
+        raise pytest.UsageError(
+            f"{_TIMEOUT_INI} = {raw!r} in the pytest configuration must be above "
+            "zero; use none for no limit."
+        )
+    return value
 
 
 # -- fixtures --------------------------------------------------------------
@@ -113,38 +237,51 @@ def async_api_rf() -> AsyncAPIRequestFactory:
     return AsyncAPIRequestFactory()
 
 
+@pytest.fixture
+def assert_num_queries_everywhere() -> Callable[..., Any]:
+    """Assert how many queries a block causes, on every database and thread.
+
+    ``with assert_num_queries_everywhere(3): await client.get(...)`` counts
+    the queries of the block, of the views it reaches, of its
+    ``sync_to_async`` work (thread-sensitive or not) and of every database
+    alias, and fails listing each query with its alias and thread unless
+    there are exactly 3. Also callable as
+    ``await assert_num_queries_everywhere(3, client.get, "/x/")``.
+    See :class:`~restflow.test.CaptureAllQueries`.
+    """
+    _skip_without_django()
+    from restflow.test._queries import assert_num_queries_everywhere as assert_num
+
+    def check(
+        num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return assert_num(num, func, args, kwargs, _fail)
+
+    return check
+
+
+@pytest.fixture
+def assert_max_queries_everywhere() -> Callable[..., Any]:
+    """Like ``assert_num_queries_everywhere``, for at most the given number."""
+    _skip_without_django()
+    from restflow.test._queries import assert_max_queries_everywhere as assert_max
+
+    def check(
+        num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return assert_max(num, func, args, kwargs, _fail)
+
+    return check
+
+
+def _fail(message: str) -> NoReturn:
+    pytest.fail(message, pytrace=False)
+
+
 def _skip_without_django() -> None:
     # The same courtesy pytest-django's rf and client fixtures extend.
     if not _django_is_configured():
-        pytest.skip("restflow's client fixtures need configured Django settings")
-
-
-# -- options -------------------------------------------------------------------
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register the ``restflow_validate_schema`` ini option."""
-    parser.addini(
-        "restflow_validate_schema",
-        type="bool",
-        default=False,
-        help="check every AsyncAPIClient response against the project's "
-        'OpenAPI schema (needs pip install "restflow-testing[schema]")',
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker; make the ini option the clients' default."""
-    from restflow.test import _schema_default
-
-    config.addinivalue_line(
-        "markers",
-        "validate_schema(on=True): check (or with False, do not check) the "
-        "responses of async_api_client against the OpenAPI schema",
-    )
-    previous = _schema_default.validate_schema
-    _schema_default.validate_schema = bool(config.getini("restflow_validate_schema"))
-    config.add_cleanup(lambda: setattr(_schema_default, "validate_schema", previous))
+        pytest.skip("restflow's fixtures need configured Django settings")
 
 
 # -- which tests are taken over ----------------------------------------------
@@ -161,17 +298,13 @@ def _django_is_configured() -> bool:
 
 
 def _async_database_test(item: pytest.Item) -> bool:
-    """Whether ``item`` is an ``async def`` test that uses pytest-django's database.
-
-    Valid until the test's call phase, in which pytest-asyncio replaces the
-    test function with a sync wrapper.
-    """
+    """Whether ``item`` is an ``async def`` test that uses pytest-django's database."""
     if not isinstance(item, pytest.Function) or not inspect.iscoroutinefunction(
         item.obj
     ):
         return False
     if isinstance(item.cls, type) and issubclass(item.cls, unittest.TestCase):
-        return False  # Django's TestCase already runs its async methods well.
+        return False  # unittest classes run their async methods themselves.
     if not item.config.pluginmanager.hasplugin("django"):
         return False
     uses_database = item.get_closest_marker("django_db") is not None or any(
@@ -192,20 +325,59 @@ def _pytest_asyncio_runs(item: pytest.Item) -> bool:
     )
 
 
-def _runs_on_main_thread(item: pytest.Item) -> bool:
-    """Whether restflow runs ``item``'s coroutine and async fixtures itself.
+def _isolation_enabled(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("restflow_isolation")
+    if marker is None:
+        return bool(item.config.getini(_ISOLATION_INI))
+    if marker.kwargs.keys() - {"enabled"} or len(marker.args) > 1:
+        pytest.fail(
+            f"{item.nodeid}: @pytest.mark.restflow_isolation takes one argument, "
+            "True or False, e.g. @pytest.mark.restflow_isolation(False).",
+            pytrace=False,
+        )
+    enabled = marker.kwargs.get("enabled", marker.args[0] if marker.args else True)
+    if not isinstance(enabled, bool):
+        pytest.fail(
+            f"{item.nodeid}: @pytest.mark.restflow_isolation({enabled!r}) needs "
+            "True or False.",
+            pytrace=False,
+        )
+    return enabled
 
-    Decided once, before the test's fixtures are set up; the test function
-    is kept for the call phase.
+
+def _managed(item: pytest.Item) -> bool:
+    """Whether restflow runs ``item``'s sync work on a database thread of its own.
+
+    Decided once, before the test's fixtures are set up.
     """
-    decided = item.stash.get(_ON_MAIN_THREAD, None)
+    decided = item.stash.get(_MANAGED, None)
     if decided is None:
-        decided = _async_database_test(item) and _pytest_asyncio_runs(item)
-        item.stash[_ON_MAIN_THREAD] = decided
-        if decided:
-            assert isinstance(item, pytest.Function)
-            item.stash[_TEST_FUNCTION] = item.obj
+        decided = (
+            _async_database_test(item)
+            and _pytest_asyncio_runs(item)
+            and _isolation_enabled(item)
+        )
+        item.stash[_MANAGED] = decided
     return decided
+
+
+def _timeout_for(item: pytest.Item) -> tuple[float | None, str]:
+    from restflow.test._timeouts import validate_timeout
+
+    marker = item.get_closest_marker("async_timeout")
+    if marker is not None:
+        if len(marker.args) != 1 or marker.kwargs:
+            pytest.fail(
+                f"{item.nodeid}: @pytest.mark.async_timeout takes the seconds, e.g. "
+                "@pytest.mark.async_timeout(5), or None for no limit.",
+                pytrace=False,
+            )
+        try:
+            value = validate_timeout(marker.args[0], "@pytest.mark.async_timeout")
+        except TypeError as error:
+            pytest.fail(f"{item.nodeid}: {error}", pytrace=False)
+        return value, "@pytest.mark.async_timeout"
+    return _ini_timeout(item.config), f"the {_TIMEOUT_INI} ini option"
 
 
 # -- hooks -------------------------------------------------------------------
@@ -215,30 +387,48 @@ def _runs_on_main_thread(item: pytest.Item) -> bool:
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:
-    """Run the function-scoped async fixtures of taken-over tests on the test's loop.
-
-    pytest-asyncio would run them in its own loop on the main thread, which
-    sends their ORM calls to the connection outside the transaction. The
-    fixture function is swapped for a sync one for the length of this setup;
-    being the outermost wrapper, this happens before pytest-asyncio looks, so
-    it sees a plain sync fixture and leaves it alone.
-    """
-    original = fixturedef.func
+    """Start a managed test's database thread once its transaction is open,
+    and watch the event loops pytest-asyncio creates for it."""
     test = request.node
-    if not (
-        (inspect.iscoroutinefunction(original) or inspect.isasyncgenfunction(original))
-        and fixturedef.scope == "function"
-        and isinstance(test, pytest.Function)
-        and _runs_on_main_thread(test)
-    ):
+    if not (isinstance(test, pytest.Function) and _managed(test)):
         return (yield)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            fixturedef,
-            "func",
-            _on_test_loop(_bind_to_test_instance(original, request), _loop_for(test)),
-        )
-        return (yield)
+    if fixturedef.argname == "django_capture_on_commit_callbacks":
+        from restflow.test._on_commit import capture_on_commit_callbacks
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(fixturedef, "func", lambda: capture_on_commit_callbacks)
+            return (yield)
+    value = yield
+    if fixturedef.argname == DJANGO_DB_HELPER:
+        run = _AsyncDatabaseTest.start(test)
+        fixturedef.addfinalizer(run.finish)
+    elif fixturedef.scope == "function" and (loop := _loop_of(value)) is not None:
+        # A per-test loop of pytest-asyncio: what is left on it belongs to
+        # this test, and is checked before pytest-asyncio closes it.
+        test.stash.setdefault(_PER_TEST_LOOPS, set()).add(loop)
+        fixturedef.addfinalizer(functools.partial(_finish_tasks, test, loop))
+    return value
+
+
+_PER_TEST_LOOPS = pytest.StashKey[set[asyncio.AbstractEventLoop]]()
+
+
+def _loop_of(value: object) -> asyncio.AbstractEventLoop | None:
+    """The event loop a pytest-asyncio runner (or loop) fixture gives."""
+    if isinstance(value, asyncio.AbstractEventLoop):
+        return value
+    get_loop = getattr(value, "get_loop", None)
+    if callable(get_loop) and hasattr(value, "run"):
+        loop = get_loop()
+        if isinstance(loop, asyncio.AbstractEventLoop):
+            return loop
+    return None
+
+
+def _finish_tasks(item: pytest.Item, loop: asyncio.AbstractEventLoop) -> None:
+    run = item.stash.get(_RUN, None)
+    if run is not None:
+        run.finish_tasks(loop)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -250,38 +440,65 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     before any fixture is set up also spares their work.
     """
     if (
-        not _runs_on_main_thread(item)
+        not _managed(item)
         and _async_database_test(item)
+        and not _pytest_asyncio_runs(item)
         and not _claimed_by_another_async_plugin(item)
     ):
         assert isinstance(item, pytest.Function)
         pytest.fail(_not_run_message(item), pytrace=False)
 
 
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    """Run a taken-over test's coroutine on its loop, with sync work on this thread."""
-    if not _runs_on_main_thread(pyfuncitem):
-        return None
-    test_function = pyfuncitem.stash[_TEST_FUNCTION]
-    arguments = {
-        name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames
-    }
-    _loop_for(pyfuncitem).run(lambda: test_function(**arguments))
-    return True
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    """Run a managed test through restflow's wrapper; give restflow's bases
+    the marker's or the ini file's timeout."""
+    if isinstance(item, pytest.Function) and _managed(item):
+        run = item.stash.get(_RUN, None)
+        if run is None:  # pytest-django opened the database some other way
+            run = _AsyncDatabaseTest.start(item)
+            item.addfinalizer(run.finish)
+        if not hasattr(item.obj, "hypothesis"):
+            original = item.obj
+            item.obj = run.wrap(original)
+            try:
+                return (yield)
+            finally:
+                item.obj = original
+    elif isinstance(item, pytest.Function):
+        _configure_base_instance(item)
+    return (yield)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(
-    item: pytest.Item, nextitem: pytest.Item | None
-) -> Generator[None, None, None]:
-    """Close the test's loop once every fixture, async ones included, is torn down."""
-    try:
-        return (yield)
-    finally:
-        loop = item.stash.get(_TEST_LOOP, None)
-        if loop is not None:
-            del item.stash[_TEST_LOOP]
-            loop.close()
+def _configure_base_instance(item: pytest.Function) -> None:
+    instance = getattr(item, "instance", None)
+    if not isinstance(instance, unittest.TestCase):
+        return
+    from restflow.test.testcases import AsyncAPITestCaseMixin
+
+    if not isinstance(instance, AsyncAPITestCaseMixin):
+        return
+    marker = item.get_closest_marker("async_timeout")
+    if marker is not None or not _set_below_mixin(type(instance), "async_timeout"):
+        timeout, source = _timeout_for(item)
+        if marker is not None or timeout is not None:
+            instance.async_timeout = timeout  # type: ignore[misc]
+            instance._restflow_timeout_source = source
+    if not _set_below_mixin(type(instance), "fail_on_leftover_tasks") and (
+        item.config.getini(_LEFTOVERS_INI)
+    ):
+        instance.fail_on_leftover_tasks = True  # type: ignore[misc]
+
+
+def _set_below_mixin(cls: type, name: str) -> bool:
+    from restflow.test.testcases import AsyncAPITestCaseMixin
+
+    return any(
+        name in vars(klass)
+        for klass in cls.__mro__
+        if issubclass(klass, AsyncAPITestCaseMixin)
+        and klass is not AsyncAPITestCaseMixin
+    )
 
 
 def _claimed_by_another_async_plugin(item: pytest.Item) -> bool:
@@ -309,215 +526,180 @@ def _not_run_message(item: pytest.Function) -> str:
     )
 
 
-# -- running coroutines with their sync work on the main thread --------------
+# -- one managed test ----------------------------------------------------------
 
 
-def _loop_for(item: pytest.Function) -> _TestLoop:
-    loop = item.stash.get(_TEST_LOOP, None)
-    if loop is None:
-        loop = item.stash[_TEST_LOOP] = _TestLoop()
-    return loop
+class _AsyncDatabaseTest:
+    """What restflow holds for one managed test, from its transaction's start
+    to just before pytest-django rolls it back."""
 
+    def __init__(self, item: pytest.Function) -> None:
+        self.item = item
+        self.timeout, self.timeout_source = _timeout_for(item)
+        self.fail_on_leftovers = bool(item.config.getini(_LEFTOVERS_INI))
+        self.router: SyncWorkRouter | None = None
+        self.test_loop: asyncio.AbstractEventLoop | None = None
+        self.test_task: asyncio.Task[Any] | None = None
+        self.finished_loops: set[asyncio.AbstractEventLoop] = set()
+        self.leftovers: list[str] = []
+        self.still_pending = 0
+        self._undo: list[Callable[[], None]] = []
+        self._created: list[asyncio.Task[Any]] = []
 
-def _bind_to_test_instance(
-    function: Callable[..., Any], request: pytest.FixtureRequest
-) -> Callable[..., Any]:
-    # A fixture defined on a test class arrives bound to some instance of it;
-    # like pytest, call it on the instance that runs this test.
-    instance = request.instance
-    owner = getattr(function, "__self__", None)
-    if instance is None or owner is None or not isinstance(instance, type(owner)):
-        return function
-    rebound: Callable[..., Any] = function.__func__.__get__(instance)  # type: ignore[attr-defined]
-    return rebound
-
-
-def _on_test_loop(fixture: Callable[..., Any], loop: _TestLoop) -> Callable[..., Any]:
-    """Wrap an async fixture function as a sync one that runs on ``loop``."""
-    if inspect.isasyncgenfunction(fixture):
-
-        def setup_and_teardown(**kwargs: Any) -> Generator[Any, None, None]:
-            generator: AsyncGenerator[Any, None] = fixture(**kwargs)
-            try:
-                value = loop.run(lambda: generator.__anext__())
-            except StopAsyncIteration:
-                raise ValueError(f"{fixture.__name__} did not yield a value") from None
-            yield value
-            loop.run(lambda: _finish(generator))
-
-        return setup_and_teardown
-
-    def setup(**kwargs: Any) -> Any:
-        return loop.run(lambda: fixture(**kwargs))
-
-    return setup
-
-
-async def _finish(generator: AsyncGenerator[Any, None]) -> None:
-    try:
-        await generator.__anext__()
-    except StopAsyncIteration:
-        return
-    await generator.aclose()
-    raise ValueError("an async generator fixture must yield only once")
-
-
-class _TestLoop:
-    """An event loop in a helper thread, serving one test from setup to teardown.
-
-    :meth:`run` hands the loop a coroutine and blocks the calling thread -
-    pytest's main thread - until it finishes. Meanwhile the main thread runs
-    the sync functions that code on the loop passes to
-    ``sync_to_async(thread_sensitive=True)``: that is how Django runs ORM
-    queries and sync views for async callers, so they all reach the
-    database through the main thread's connections. Django's ``TestCase``
-    gets the same arrangement from ``async_to_sync``, for a single
-    coroutine; here it lasts for the whole test.
-
-    One loop serves every async fixture and the test, as pytest-asyncio's
-    per-test loop does: an async generator fixture starts and finishes on
-    it, and a task a fixture starts keeps running, and can still query, while
-    the test runs. Each coroutine sees the context variables set by sync
-    fixtures and by the earlier coroutines of the same test; what coroutines
-    set stays out of the main thread's context, and so out of other tests.
-    """
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._sync_work = _MainThreadExecutor()
-        # Context variables set by the coroutines run so far, for the next.
-        self._async_changes: dict[contextvars.ContextVar[Any], Any] = {}
-        self._thread = threading.Thread(
-            target=self._serve, name="restflow-test-loop", daemon=True
+    @classmethod
+    def start(cls, item: pytest.Function) -> _AsyncDatabaseTest:
+        from restflow.test._database_thread import (
+            SyncWorkRouter,
+            current_connections,
+            lend_to_async_code,
         )
-        self._thread.start()
 
-    def _serve(self) -> None:
-        try:
-            self._loop.run_forever()
-        finally:
-            self._sync_work.close()
+        run = cls(item)
+        lent = current_connections()
+        run.router = SyncWorkRouter(lent)
+        item.stash[_RUN] = run
+        run.router.route()
+        run._undo.append(SyncWorkRouter.unroute)
+        run._undo.append(lend_to_async_code(lent))
+        token = _current_run.set(run)
+        run._undo.append(lambda: _current_run.reset(token))
+        return run
 
-    def run(self, make_coroutine: Callable[[], Awaitable[_T]]) -> _T:
-        """Run ``make_coroutine()`` on the loop; do its sync work on this thread."""
-        from django.db import connections
+    # -- the test function
 
-        if threading.current_thread() is self._thread:
-            # Waiting here would block the very loop the coroutine needs.
-            raise RuntimeError(
-                "An async fixture of a test that restflow runs cannot be set up "
-                "from inside the test's event loop (request.getfixturevalue() in "
-                "async code); ask for the fixture as an argument instead."
-            )
+    def wrap(self, test: Callable[..., Any]) -> Callable[..., Any]:
+        """The test function, run with restflow's bookkeeping and time limit."""
 
-        # Django's connection objects are per thread. Give the loop's thread
-        # the main thread's, so that `connection` in async code is the
-        # test's connection too: its atomic state, its on_commit callbacks.
-        test_connections = {alias: connections[alias] for alias in connections}
-        # What sync fixtures have set so far, plus what earlier coroutines set.
-        context = contextvars.copy_context()
-        for variable, value in self._async_changes.items():
-            context.run(variable.set, value)
-        outcome: Future[_T] = Future()
+        @functools.wraps(test)
+        async def restflow_test(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            loop = asyncio.get_running_loop()
+            self.test_loop = loop
+            self.test_task = asyncio.current_task()
+            self._watch(loop)
+            if self.timeout is None:
+                return await test(*args, **kwargs)
+            return await self._within_limit(test(*args, **kwargs), loop)
 
-        async def call() -> None:
-            started = contextvars.copy_context()
-            # asgiref sends thread-sensitive sync work to the executor named
-            # here; tasks started from this coroutine inherit the setting.
-            AsyncToSync.executors.current = self._sync_work
-            for alias, connection in test_connections.items():
-                connections[alias] = connection
-            try:
-                result = await make_coroutine()
-            except BaseException as error:
-                settle = functools.partial(outcome.set_exception, error)
+        return restflow_test
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Before Python 3.12 a task's context cannot be read, so on a loop
+        # shared with other tests, the tasks this test creates are recorded
+        # as they are created.
+        if sys.version_info >= (3, 12) or loop in self._per_test_loops():
+            return
+        previous = loop.get_task_factory()
+        created = self._created
+
+        def record(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+            if previous is not None:
+                task = previous(loop, coro, **kwargs)
             else:
-                settle = functools.partial(outcome.set_result, result)
-            # Record the changes before the caller can wake up and start the
-            # next coroutine.
-            for variable, value in contextvars.copy_context().items():
-                if started.get(variable, _UNSET) is not value:
-                    self._async_changes[variable] = value
-            settle()
+                task = asyncio.Task(coro, loop=loop, **kwargs)
+            if _current_run.get() is self and isinstance(task, asyncio.Task):
+                created.append(task)
+            return task
 
-        self._loop.call_soon_threadsafe(self._loop.create_task, call(), context=context)
-        self._sync_work.serve_until(outcome)
-        return outcome.result()
+        loop.set_task_factory(record)
+        self._undo.append(functools.partial(loop.set_task_factory, previous))
 
-    def close(self) -> None:
-        """Cancel what is still running on the loop, then stop and close it."""
+    async def _within_limit(
+        self, coroutine: Any, loop: asyncio.AbstractEventLoop
+    ) -> Any:
+        from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
+
+        __tracebackhide__ = True
+        assert self.timeout is not None and self.router is not None
+        task = asyncio.current_task()
+        assert task is not None
+        report: list[str] = []
+
+        def expire() -> None:
+            tasks = self.tasks_of(loop)
+            report.append(
+                timeout_report(
+                    self.item.nodeid,
+                    self.timeout or 0.0,
+                    self.timeout_source,
+                    tasks,
+                    {task: "the test"},
+                    loop,
+                    self.router.thread.ident if self.router else None,
+                )
+            )
+            for other in tasks:
+                other.cancel()
+
+        handle = loop.call_later(self.timeout, expire)
         try:
-            self.run(self._shut_down)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
-            # asgiref remembers, per thread, the loop it last did sync work
-            # for; do not leave it pointing at a closed one.
-            local = SyncToAsync.threadlocal
-            if getattr(local, "main_event_loop", None) is self._loop:
-                del local.main_event_loop
-
-    async def _shut_down(self) -> None:
-        this = asyncio.current_task()
-        leftovers = [task for task in asyncio.all_tasks() if task is not this]
-        for task in leftovers:
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
-        await self._loop.shutdown_asyncgens()
-        await self._loop.shutdown_default_executor()
-
-
-_UNSET = object()
-
-_WorkItem = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...], dict[str, Any]]
-
-
-class _MainThreadExecutor(Executor):
-    """Runs submitted functions on the thread that calls :meth:`serve_until`.
-
-    Work submitted while nobody serves - by a task still running between
-    two steps of a test - waits for the next call, instead of failing.
-    """
-
-    def __init__(self) -> None:
-        # None is only a wake-up call, sent when an outcome is ready and
-        # when the executor is closed.
-        self._queue: queue.SimpleQueue[_WorkItem | None] = queue.SimpleQueue()
-        self._closed = False
-
-    def close(self) -> None:
-        """Say that no more work will come: the loop has stopped."""
-        self._closed = True
-        self._queue.put(None)
-
-    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
-        """Queue ``fn(*args, **kwargs)`` for the serving thread."""
-        future: Future[_T] = Future()
-        self._queue.put((future, fn, args, kwargs))
-        return future
-
-    def serve_until(self, outcome: Future[Any]) -> None:
-        """Run queued work, in order, until ``outcome`` is resolved."""
-        outcome.add_done_callback(lambda _: self._queue.put(None))
-        while not outcome.done():
-            if self._closed:
-                raise RuntimeError("restflow's test event loop stopped unexpectedly")
-            item = self._queue.get()
-            if item is not None:
-                self._run(item)
-
-    def _run(self, item: _WorkItem) -> None:
-        future, fn, args, kwargs = item
-        if not future.set_running_or_notify_cancel():
-            return  # the caller was cancelled while this waited
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as error:
-            # Failures, pytest.fail() and pytest.skip() included, belong to
-            # the awaiting coroutine; an interrupt belongs to pytest as well.
-            future.set_exception(error)
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            return await coroutine
+        except asyncio.CancelledError:
+            if not report:
                 raise
-        else:
-            future.set_result(result)
+            uncancel = getattr(task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
+            replaced = await self.router.settle(_GRACE)
+            raise AsyncTimeoutError(f"{report[0]}\n{aftermath(replaced)}") from None
+        finally:
+            handle.cancel()
+
+    # -- the test's tasks
+
+    def _per_test_loops(self) -> set[asyncio.AbstractEventLoop]:
+        return self.item.stash.get(_PER_TEST_LOOPS, set())
+
+    def tasks_of(self, loop: asyncio.AbstractEventLoop) -> list[asyncio.Task[Any]]:
+        """The unfinished tasks of ``loop`` that this test started."""
+        tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        if loop in self._per_test_loops():
+            return tasks
+        if sys.version_info >= (3, 12):
+            return [t for t in tasks if t.get_context().get(_current_run) is self]
+        created = set(self._created)
+        return [task for task in tasks if task in created]
+
+    def finish_tasks(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel and await what the test left on ``loop`` (once per loop)."""
+        from restflow.test._leftover_tasks import cancel_tasks
+
+        if loop in self.finished_loops or loop.is_closed() or loop.is_running():
+            return
+        self.finished_loops.add(loop)
+        leftovers = [t for t in self.tasks_of(loop) if t is not self.test_task]
+        if not leftovers:
+            return
+        descriptions, pending = loop.run_until_complete(
+            cancel_tasks(leftovers, self.timeout)
+        )
+        self.leftovers += descriptions
+        self.still_pending += len(pending)
+
+    # -- the end
+
+    def finish(self) -> None:
+        """Cancel leftovers, stop the database thread, undo the routing;
+        report leftovers. Runs just before pytest-django's rollback or flush."""
+        from restflow.test._leftover_tasks import report_leftovers
+
+        try:
+            if self.test_loop is not None:
+                self.finish_tasks(self.test_loop)
+        finally:
+            for undo in reversed(self._undo):
+                undo()
+            if self.router is not None:
+                self.router.close(
+                    f"{self.item.nodeid} has ended: the sync work of a task it "
+                    "started can no longer run.",
+                    self.timeout,
+                )
+        report_leftovers(
+            self.item.nodeid,
+            self.leftovers,
+            self.still_pending,
+            as_error=self.fail_on_leftovers,
+            turn_into_error=f"Set {_LEFTOVERS_INI} = true in the pytest "
+            "configuration to make this an error.",
+        )

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import codecs
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from django.utils.datastructures import CaseInsensitiveMapping
 
@@ -24,6 +24,8 @@ from restflow.test._sse import EventStreamParser, ServerSentEvent, SSEError
 
 if TYPE_CHECKING:
     from django.core.handlers.asgi import ASGIRequest
+
+_T = TypeVar("_T")
 
 __all__ = [
     "ClientDisconnected",
@@ -83,6 +85,7 @@ class StreamedResponse:
         self.asgi_request = exchange.trail.request
         self._closed = False
         self._reading = False
+        self._open_iterators: list[AsyncGenerator[Any, None]] = []
         self._chunks = 0
         self._bytes = 0
         self._last = b""
@@ -95,13 +98,18 @@ class StreamedResponse:
         """Whether the client has hung up or the body has been read to its end."""
         return self._closed or self._exchange.complete
 
-    async def aiter_bytes(self, timeout: float | None = None) -> AsyncIterator[bytes]:
+    def aiter_bytes(self, timeout: float | None = None) -> AsyncIterator[bytes]:
         """The body, chunk by chunk, as the view yields it.
 
         ``timeout`` (seconds; the one given to ``stream()`` by default) bounds
         the wait for each chunk: when it passes, ``TimeoutError`` says what
         had arrived so far.
         """
+        return self._opened(self._read_bytes(timeout))
+
+    async def _read_bytes(
+        self, timeout: float | None = None
+    ) -> AsyncGenerator[bytes, None]:
         self._start_reading()
         limit = self._timeout if timeout is None else timeout
         try:
@@ -120,9 +128,14 @@ class StreamedResponse:
         finally:
             self._reading = False
 
-    async def aiter_text(self, timeout: float | None = None) -> AsyncIterator[str]:
+    def aiter_text(self, timeout: float | None = None) -> AsyncIterator[str]:
         """The body as text, decoded with the charset of ``Content-Type``
         (UTF-8 if it names none)."""
+        return self._opened(self._read_text(timeout))
+
+    async def _read_text(
+        self, timeout: float | None = None
+    ) -> AsyncGenerator[str, None]:
         decoder = codecs.getincrementaldecoder(self._charset())(errors="replace")
         async for chunk in self.aiter_bytes(timeout):
             if text := decoder.decode(chunk):
@@ -130,9 +143,14 @@ class StreamedResponse:
         if text := decoder.decode(b"", final=True):
             yield text
 
-    async def aiter_lines(self, timeout: float | None = None) -> AsyncIterator[str]:
+    def aiter_lines(self, timeout: float | None = None) -> AsyncIterator[str]:
         """The body as lines of text, without their line endings, split where
         ``str.splitlines()`` splits."""
+        return self._opened(self._read_lines(timeout))
+
+    async def _read_lines(
+        self, timeout: float | None = None
+    ) -> AsyncGenerator[str, None]:
         pending = ""
         async for text in self.aiter_text(timeout):
             lines = (pending + text).splitlines(keepends=True)
@@ -144,7 +162,7 @@ class StreamedResponse:
         if pending:
             yield pending.splitlines()[0]
 
-    async def aiter_sse(
+    def aiter_sse(
         self, timeout: float | None = None, *, strict: bool = True
     ) -> AsyncIterator[ServerSentEvent]:
         """The body as server-sent events, parsed as the WHATWG standard says.
@@ -155,6 +173,11 @@ class StreamedResponse:
         ``retry`` that is not a number - raises :class:`SSEError` naming the
         line, since it is most likely a bug in the server.
         """
+        return self._opened(self._read_events(timeout, strict))
+
+    async def _read_events(
+        self, timeout: float | None, strict: bool
+    ) -> AsyncGenerator[ServerSentEvent, None]:
         content_type = self.headers.get("Content-Type", "")
         if content_type.split(";")[0].strip().lower() != "text/event-stream":
             raise SSEError(
@@ -180,11 +203,23 @@ class StreamedResponse:
         return b"".join([chunk async for chunk in self.aiter_bytes(timeout)])
 
     async def aclose(self) -> None:
-        """Hang up if the body is not complete, and wait for the view to stop."""
+        """Hang up if the body is not complete, and wait for the view to stop.
+
+        Iterators of the body that are still open are closed first, so that
+        none is left for the garbage collector to finish in another task.
+        """
         if self._closed:
             return
         self._closed = True
+        for iterator in self._open_iterators:
+            if not getattr(iterator, "ag_running", False):
+                await iterator.aclose()
+        self._open_iterators.clear()
         await self._exchange.hang_up()
+
+    def _opened(self, iterator: AsyncGenerator[_T, None]) -> AsyncGenerator[_T, None]:
+        self._open_iterators.append(iterator)
+        return iterator
 
     def _start_reading(self) -> None:
         if self._closed:

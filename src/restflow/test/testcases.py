@@ -4,30 +4,42 @@ Django runs each ``async def`` test method in an event loop of its own, while
 ``setUp`` and ``tearDown`` stay synchronous, so nothing bound to a loop can
 be prepared before the test body. The bases here run the whole test -
 ``setUp``, ``asyncSetUp``, the test method, ``asyncTearDown``, ``tearDown``
-and the cleanups - inside one event loop, while every piece of sync code,
-including the ORM calls behind ``await Model.objects.acreate()`` and the
-views reached through the client, runs on the thread that holds the test's
-database transaction. Hooks, test body and views therefore share one
-connection, and on :class:`AsyncAPITestCase` everything is rolled back
-together.
+and the cleanups - with one event loop, driven by the thread that runs the
+test, in one context. Every piece of sync work the async code hands to
+``sync_to_async`` - the ORM calls behind ``await Model.objects.acreate()``,
+the views reached through the client - runs on the test's database thread,
+which borrows the connections of the thread holding the test's transaction.
+Hooks, test body and views therefore share one connection, and on
+:class:`AsyncAPITestCase` everything is rolled back together.
+
+Because the loop's thread never blocks on sync work, it can also watch the
+clock (``async_timeout``), and it cancels the tasks a test leaves behind
+before Django resets the database.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import types
+import inspect
 import unittest
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from asgiref.sync import async_to_sync, sync_to_async
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
+from asgiref.sync import async_to_sync
+from django.db import DEFAULT_DB_ALIAS
 from django.test import SimpleTestCase, TestCase, TransactionTestCase
 from django.test.utils import override_settings
 
+from restflow.test._on_commit import Callbacks, capture_on_commit_callbacks
+from restflow.test._queries import (
+    assert_max_queries_everywhere,
+    assert_num_queries_everywhere,
+    count_queries_around,
+)
+from restflow.test._test_loop import TestLoop
+from restflow.test._timeouts import validate_timeout
 from restflow.test.client import AsyncAPIClient
 
 __all__ = [
@@ -37,17 +49,12 @@ __all__ = [
     "AsyncAPITransactionTestCase",
 ]
 
-#: The connections of the thread that runs the test's sync code, so code on
-#: the event loop's thread can find the connection that holds the test's
-#: transaction.
-_test_connections: contextvars.ContextVar[dict[str, BaseDatabaseWrapper]] = (
-    contextvars.ContextVar("restflow_test_connections")
-)
-
 
 class AsyncAPITestCaseMixin(unittest.TestCase):
     """What the four bases add to Django's: the async client, one event loop
-    per test with async set-up and tear-down hooks, and ``urlpatterns``.
+    per test with async set-up and tear-down hooks, ``urlpatterns``, a time
+    limit, the clean-up of leftover tasks, and query counting that works in
+    async tests.
 
     Mix it in before a Django test case class to get the same behaviour on a
     base of your own.
@@ -55,9 +62,13 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
 
     # Django's stubs type ``client`` as the sync Client; here it is async on
     # purpose, hence the type: ignore[misc] on the bases below.
+    #: The class of :attr:`client`, made new for every test.
     client_class = AsyncAPIClient
+    #: The class of :attr:`async_client`; the same as :attr:`client_class`.
     async_client_class = AsyncAPIClient
+    #: The test's :class:`~restflow.test.AsyncAPIClient`.
     client: AsyncAPIClient
+    #: A second, separate client, under the name Django's test cases use.
     async_client: AsyncAPIClient
 
     #: URL patterns that replace ``ROOT_URLCONF`` for every test of the class.
@@ -69,9 +80,27 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
     #: the ``schema`` extra. See "Contract testing".
     validate_schema: ClassVar[bool | None] = None
 
+    #: Seconds each test may take, from ``asyncSetUp`` to its last async
+    #: clean-up; ``None`` means no limit. A test that runs past it fails with
+    #: :class:`~restflow.test.AsyncTimeoutError`, whose message says where its
+    #: tasks and sync threads were, and the run goes on. Sync code run
+    #: directly by the test's thread (``setUp``, a sync test method) is
+    #: counted but cannot be interrupted.
+    async_timeout: ClassVar[float | None] = None
+
+    #: Fail the test with :class:`~restflow.test.LeftoverTaskError` instead of
+    #: warning with :class:`~restflow.test.LeftoverTaskWarning` when it leaves
+    #: tasks running.
+    fail_on_leftover_tasks: ClassVar[bool] = False
+
+    _restflow_loop: TestLoop | None = None
+    #: Where async_timeout came from, when the pytest plugin set it.
+    _restflow_timeout_source: str | None = None
+
     @classmethod
     def setUpClass(cls) -> None:
-        """Install the class's ``urlpatterns``, if it has any."""
+        """Install the class's ``urlpatterns``, if it has any; check its settings."""
+        validate_timeout(cls.async_timeout, f"{cls.__qualname__}.async_timeout")
         if cls.urlpatterns is not None:
             if isinstance(cls.urlpatterns, (str, bytes)) or not isinstance(
                 cls.urlpatterns, Sequence
@@ -80,6 +109,8 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
                     f"{cls.__qualname__}.urlpatterns must be a list of path() or "
                     f"re_path() entries, not {type(cls.urlpatterns).__name__}."
                 )
+            import types
+
             urlconf = types.ModuleType(f"{cls.__module__}.{cls.__qualname__}.urls")
             urlconf.urlpatterns = list(cls.urlpatterns)  # type: ignore[attr-defined]
             override = override_settings(ROOT_URLCONF=urlconf)
@@ -106,17 +137,28 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         """Register a coroutine function to run in the test's loop after
         ``asyncTearDown``, with the other cleanups (last registered, first run).
         """
-        self.addCleanup(self._run_async, func, *args, **kwargs)
+        self.addCleanup(_AsyncCleanup(func, args, kwargs))
+
+    # -- running the test --------------------------------------------------
 
     def __call__(self, result: unittest.TestResult | None = None) -> Any:
-        run_test = functools.partial(super().__call__, result)
-        token = _test_connections.set(
-            {alias: connections[alias] for alias in connections}
-        )
-        try:
-            return async_to_sync(_run_in_database_thread)(run_test)
-        finally:
-            _test_connections.reset(token)
+        self._keep_coroutine_method_from_django()
+        return super().__call__(result)
+
+    def debug(self) -> None:
+        """Run the test without a result, raising its first error, as
+        ``unittest`` does - with the same single event loop as a normal run."""
+        self._keep_coroutine_method_from_django()
+        super().debug()
+
+    def _keep_coroutine_method_from_django(self) -> None:
+        # Django turns an async test method into async_to_sync(method), which
+        # would run it in a loop of its own and hide the attributes unittest
+        # reads from it (expectedFailure). Shown as a sync callable instead,
+        # it reaches _callTestMethod below untouched.
+        method = getattr(self, self._testMethodName)
+        if inspect.iscoroutinefunction(method):
+            setattr(self, self._testMethodName, _CoroutineTest(method))
 
     def assertMatchesSchema(self, response: Any) -> Any:
         """Assert that ``response`` matches the project's OpenAPI schema.
@@ -133,25 +175,163 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         if self.validate_schema is not None:
             for client in (self.client, self.async_client):
                 client.validate_schema = self.validate_schema
-        self.setUp()
-        self._run_async(self.asyncSetUp)
+        self._restflow_loop = TestLoop(
+            self.id(),
+            timeout=validate_timeout(
+                self.async_timeout, f"{type(self).__qualname__}.async_timeout"
+            ),
+            timeout_source=self._restflow_timeout_source
+            or f"{type(self).__qualname__}.async_timeout",
+            fail_on_leftover_tasks=self.fail_on_leftover_tasks,
+            turn_leftovers_into_errors=(
+                f"Set {type(self).__qualname__}.fail_on_leftover_tasks = True to "
+                "make this an error."
+            ),
+        )
+        # The first cleanup runs last: after every other cleanup, before
+        # Django rolls back or flushes.
+        self.addCleanup(self._close_test_loop)
+        self._restflow_loop.run_sync(self.setUp)
+        self._restflow_loop.run(self.asyncSetUp(), "asyncSetUp")
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        loop = self._test_loop()
+        coroutine_function = _coroutine_function(method)
+        if coroutine_function is None:
+            loop.run_sync(super()._callTestMethod, method)  # type: ignore[misc]
+            return
+        if loop.run(coroutine_function(), "the test") is not None:
+            warnings.warn(
+                f"It is deprecated to return a value that is not None from a "
+                f"test case ({method})",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     def _callTearDown(self) -> None:
-        self._run_async(self.asyncTearDown)
-        self.tearDown()
+        loop = self._test_loop()
+        loop.run(self.asyncTearDown(), "asyncTearDown")
+        loop.run_sync(self.tearDown)
 
-    def _run_async(
-        self, func: Callable[..., Awaitable[Any]], /, *args: Any, **kwargs: Any
+    def _callCleanup(
+        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> None:
+        if isinstance(function, _AsyncCleanup):
+            self._test_loop().run(function.start(), f"cleanup {function}")
+        elif self._restflow_loop is not None and function != self._close_test_loop:
+            self._restflow_loop.run_sync(function, *args, **kwargs)
+        else:
+            function(*args, **kwargs)
+
+    def _test_loop(self) -> TestLoop:
+        if self._restflow_loop is None:
+            raise RuntimeError(
+                f"{self.id()}: the test's event loop is not running. restflow's "
+                "bases start it in _callSetUp(); an override of run() or "
+                "_callSetUp() must call the base's version."
+            )
+        return self._restflow_loop
+
+    def _close_test_loop(self) -> None:
+        loop, self._restflow_loop = self._restflow_loop, None
+        if loop is not None:
+            loop.close()
+
+    # -- counting queries ---------------------------------------------------
+
+    def assertNumQueries(
+        self,
+        num: int,
+        func: Callable[..., Any] | None = None,
+        *args: Any,
+        using: str = DEFAULT_DB_ALIAS,
+        **kwargs: Any,
     ) -> Any:
-        # Called from the database thread; async_to_sync hands the coroutine
-        # to the loop that __call__ started, not to a new one.
-        return async_to_sync(func)(*args, **kwargs)
+        """Django's ``assertNumQueries``, usable in ``async def`` tests.
+
+        As a context manager it counts the queries run on the ``using``
+        connection inside the ``with`` block, including those of async ORM
+        calls and of views reached through ``self.client``. Given a function
+        that returns an awaitable (a coroutine function,
+        ``self.client.get``...), it returns an awaitable to ``await``::
+
+            await self.assertNumQueries(2, self.client.get, "/api/products/")
+        """
+        context = super().assertNumQueries(num, using=using)  # type: ignore[misc]
+        if func is None:
+            return context
+        return count_queries_around(context, func, args, kwargs)
+
+    def assertNumQueriesEverywhere(
+        self,
+        num: int,
+        func: Callable[..., Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Assert that exactly ``num`` queries run, on any database and thread.
+
+        Counts what the block causes: its own queries, those of the views
+        it reaches, of ``sync_to_async(thread_sensitive=False)`` work and of
+        every database alias. On failure the message lists each query with
+        its alias and thread. Forms as :meth:`assertNumQueries`.
+        """
+        return assert_num_queries_everywhere(num, func, args, kwargs, self.fail)
+
+    def assertMaxQueriesEverywhere(
+        self,
+        num: int,
+        func: Callable[..., Any] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Like :meth:`assertNumQueriesEverywhere`, for at most ``num`` queries."""
+        return assert_max_queries_everywhere(num, func, args, kwargs, self.fail)
 
 
-async def _run_in_database_thread(run_test: Callable[[], Any]) -> Any:
-    # thread_sensitive=True sends run_test back to the thread that called
-    # async_to_sync: the one holding the test's connections.
-    return await sync_to_async(run_test, thread_sensitive=True)()
+class _CoroutineTest:
+    """An async test method, dressed as a sync callable for Django."""
+
+    def __init__(self, method: Callable[[], Awaitable[Any]]) -> None:
+        functools.update_wrapper(self, method)
+        self.coroutine_function = method
+
+    def __call__(self) -> None:
+        raise RuntimeError(
+            "restflow runs this async test method itself, from _callTestMethod()."
+        )
+
+    def __repr__(self) -> str:
+        return repr(self.coroutine_function)
+
+
+def _coroutine_function(method: Any) -> Callable[[], Any] | None:
+    if isinstance(method, _CoroutineTest):
+        return method.coroutine_function
+    if inspect.iscoroutinefunction(method):
+        return method  # type: ignore[no-any-return]
+    return None
+
+
+class _AsyncCleanup:
+    """A cleanup registered with ``addAsyncCleanup``."""
+
+    def __init__(
+        self,
+        func: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        self.func, self.args, self.kwargs = func, args, kwargs
+
+    async def start(self) -> Any:
+        return await self.func(*self.args, **self.kwargs)
+
+    def __call__(self) -> None:
+        raise RuntimeError("an async cleanup runs in the test's event loop")
+
+    def __str__(self) -> str:
+        return getattr(self.func, "__qualname__", repr(self.func))
 
 
 class AsyncAPISimpleTestCase(AsyncAPITestCaseMixin, SimpleTestCase):  # type: ignore[misc]
@@ -197,29 +377,16 @@ class AsyncAPITestCase(AsyncAPITestCaseMixin, TestCase):  # type: ignore[misc]
         """
 
     @classmethod
-    @contextmanager
     def captureOnCommitCallbacks(
         cls, *, using: str = DEFAULT_DB_ALIAS, execute: bool = False
-    ) -> Iterator[list[Callable[[], Any]]]:
+    ) -> AbstractContextManager[Callbacks]:
         """Capture (and with ``execute=True`` run) ``on_commit`` callbacks.
 
         Works in ``async def`` tests too, including for callbacks registered
-        by views reached through ``self.client`` inside the block. There the
-        ``with`` block runs on the event loop's thread, so the callbacks run
-        there as well: callbacks that use the database must be wrapped in
-        ``sync_to_async`` by the code that registers them, as in production.
+        by views reached through ``self.client`` inside the block. When the
+        block ends, the callbacks are collected and run on the test's
+        database thread, the one whose connection holds the test's
+        transaction, so a callback may use the ORM, as it would after a real
+        commit.
         """
-        database_connection = _test_connections.get({}).get(using)
-        if database_connection is None or connections[using] is database_connection:
-            with super().captureOnCommitCallbacks(using=using, execute=execute) as cbs:
-                yield cbs
-            return
-        # The loop thread has its own (unused) connection; let it see the
-        # test's for as long as the block lasts.
-        own_connection = connections[using]
-        connections[using] = database_connection
-        try:
-            with super().captureOnCommitCallbacks(using=using, execute=execute) as cbs:
-                yield cbs
-        finally:
-            connections[using] = own_connection
+        return capture_on_commit_callbacks(using=using, execute=execute)
