@@ -408,6 +408,54 @@ def test_unrunnable_async_database_test_gets_a_clear_message(
     )
 
 
+OLD_PYTEST_ASYNCIO_SCENARIO = {
+    "conftest.py": """
+        import importlib.metadata
+
+        import restflow.test.plugin
+
+        # What an environment with pytest-asyncio 0.24 reports.
+        real_version = importlib.metadata.version
+        importlib.metadata.version = lambda name: (
+            "0.24.0" if name == "pytest-asyncio" else real_version(name)
+        )
+        restflow.test.plugin._old_pytest_asyncio.cache_clear()
+    """,
+    "test_old.py": """
+        import pytest
+
+        from tests.testapp.models import Product
+
+
+        @pytest.mark.asyncio
+        @pytest.mark.django_db
+        async def test_isolated():
+            await Product.objects.acreate(name="never")
+
+
+        @pytest.mark.asyncio
+        @pytest.mark.django_db
+        @pytest.mark.restflow_isolation(False)
+        async def test_not_isolated():
+            pass
+    """,
+}
+
+
+def test_an_old_pytest_asyncio_is_named_with_the_fix(run: Run) -> None:
+    result = run(OLD_PYTEST_ASYNCIO_SCENARIO)
+    result.assert_outcomes(errors=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_isolated is an async test that uses the Django database, and "
+            "restflow runs such tests inside the test's transaction with "
+            "pytest-asyncio 1.0 or newer; pytest-asyncio 0.24.0 is installed. "
+            'Upgrade it (pip install "pytest-asyncio>=1.0"), or turn the '
+            "isolation off with restflow_isolation = false.*",
+        ]
+    )
+
+
 # -- parallel runs and configuration -------------------------------------------
 
 XDIST_SCENARIO = """

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib.metadata
 import inspect
 import os
 import sys
@@ -325,6 +326,17 @@ def _pytest_asyncio_runs(item: pytest.Item) -> bool:
     )
 
 
+@functools.cache
+def _old_pytest_asyncio() -> str | None:
+    """pytest-asyncio's version if it is older than 1.0, whose fixtures and
+    tests the isolation has not been made for; else None."""
+    try:
+        version = importlib.metadata.version("pytest-asyncio")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return version if int(version.split(".")[0]) < 1 else None
+
+
 def _isolation_enabled(item: pytest.Item) -> bool:
     marker = item.get_closest_marker("restflow_isolation")
     if marker is None:
@@ -439,6 +451,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     supported, or first fails on one of the test's async fixtures. Stopping
     before any fixture is set up also spares their work.
     """
+    if _managed(item) and (old := _old_pytest_asyncio()) is not None:
+        pytest.fail(
+            f"{item.nodeid} is an async test that uses the Django database, and "
+            f"restflow runs such tests inside the test's transaction with "
+            f"pytest-asyncio 1.0 or newer; pytest-asyncio {old} is installed. "
+            'Upgrade it (pip install "pytest-asyncio>=1.0"), or turn the '
+            f"isolation off with {_ISOLATION_INI} = false.",
+            pytrace=False,
+        )
     if (
         not _managed(item)
         and _async_database_test(item)
