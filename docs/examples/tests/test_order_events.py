@@ -5,7 +5,11 @@ from django.contrib.auth.models import User
 from httpx_sse import aconnect_sse
 from rest_framework.authtoken.models import Token
 
-from restflow.test import AsyncAPILiveServerTestCase, AsyncAPITestCase
+from restflow.test import (
+    AsyncAPILiveServerTestCase,
+    AsyncAPITestCase,
+    ClientDisconnected,
+)
 from shop.models import Order, Product
 
 
@@ -53,6 +57,15 @@ class OrderEventTests(AsyncAPITestCase):
         # waiting for the next change.
         self.assertTrue(response.is_closed)
         # --8<-- [end:hang-up]
+
+    # --8<-- [start:disconnect-after]
+    async def test_a_reader_who_gives_up_stops_the_view(self):
+        path = f"/api/orders/{self.order.pk}/events/"
+        # Read as one response, the stream never ends before the order ships:
+        # the client hangs up after 0.2 s, and Django cancels the view.
+        with self.assertRaises(ClientDisconnected):
+            await self.client.get(path, disconnect_after=0.2)
+        # --8<-- [end:disconnect-after]
 
     async def test_only_the_customer_may_listen(self):
         bob = await User.objects.acreate_user("bob")
