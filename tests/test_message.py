@@ -188,3 +188,12 @@ def test_another_origin_gets_its_host_header_scheme_and_server() -> None:
         ("testserver", 80),
         "testserver",
     )
+
+
+def test_without_a_host_header_the_server_is_the_host() -> None:
+    built = message("/a/?b=1", {"SERVER_NAME": b"api.example.com"}, host_header=False)
+    assert built.host == "api.example.com"
+    assert built.url == "http://api.example.com/a/?b=1"
+    assert message("/a/", {"SERVER_PORT": "8080"}, host_header=False).host == (
+        "testserver:8080"
+    )

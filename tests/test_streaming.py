@@ -18,7 +18,9 @@ from restflow.test import (
     SSEError,
     StreamClosedError,
 )
+from restflow.test.schema import SchemaMismatchError
 from tests.project import streaming_views
+from tests.schema_app import urls as schema_urls
 from tests.testapp.models import Product
 
 ORDER_EVENTS = [
@@ -156,11 +158,13 @@ class HangingUpTests(AsyncAPISimpleTestCase):
         with pytest.raises(ValueError, match="both follow=True and disconnect_after"):
             self.client.get("/echo/", follow=True, disconnect_after=1)
 
-    def test_the_factory_has_nothing_to_hang_up_on(self) -> None:
+    def test_the_factory_has_nothing_to_hang_up_on_or_to_check(self) -> None:
         from restflow.test import AsyncAPIRequestFactory
 
         with pytest.raises(ValueError, match="disconnect_after=, but a request"):
             AsyncAPIRequestFactory().get("/x/", disconnect_after=1)
+        with pytest.raises(ValueError, match="validate_schema=, but a request"):
+            AsyncAPIRequestFactory().post("/x/", validate_schema=True)
 
 
 class TimeoutTests(AsyncAPISimpleTestCase):
@@ -267,3 +271,117 @@ def test_a_client_made_outside_a_loop_can_stream_inside_one() -> None:
     from asgiref.sync import async_to_sync
 
     assert async_to_sync(read)() == ORDER_EVENTS
+
+
+class EdgeTests(AsyncAPISimpleTestCase):
+    """What a stream does at its edges: errors, refusals, its own state."""
+
+    async def test_a_long_stream_is_held_a_few_chunks_at_a_time(self) -> None:
+        async with self.client.stream("GET", "/streams/counted/?chunks=200") as r:
+            for _ in range(100):  # let the view run as far as it can
+                await asyncio.sleep(0)
+            # The view waits for the test to read, as under a server: it got
+            # no further than the client's small buffer allows.
+            assert 0 < len(streaming_views.YIELDED) < 40
+            assert len(await r.aread()) == 200
+        assert len(streaming_views.YIELDED) == 200
+
+    async def test_a_request_django_refuses_has_no_asgi_request(self) -> None:
+        # A query string that is not UTF-8: Django's ASGI handler answers 400.
+        response = await self.client.get("/echo/", QUERY_STRING=b"q=\xff")
+        assert response.status_code == 400
+        assert response.asgi_request is None
+        async with self.client.stream("GET", "/echo/", QUERY_STRING=b"q=\xff") as r:
+            assert r.status_code == 400
+            assert r.asgi_request is None
+
+    async def test_cookies_the_stream_sets_are_kept(self) -> None:
+        async with self.client.stream("GET", "/streams/text/?body=x&cookie=1"):
+            pass
+        assert self.client.cookies["seen"].value == "1"
+
+    async def test_any_method(self) -> None:
+        async with self.client.stream("TRACE", "/echo/") as response:
+            assert response.status_code == 405  # DRF views do not allow TRACE
+
+    async def test_a_text_body_cut_mid_character_ends_with_a_replacement(self) -> None:
+        path = "/streams/text/?size=1&truncate=1&body=café"
+        async with self.client.stream("GET", path) as response:
+            assert "".join([t async for t in response.aiter_text()]) == "caf\ufffd"
+
+    async def test_the_charset_is_found_among_other_parameters(self) -> None:
+        path = "/streams/text/?charset=latin-1&type=text/plain; format=flowed&body=é"
+        async with self.client.stream("GET", path) as response:
+            assert response.headers["Content-Type"] == (
+                "text/plain; format=flowed; charset=latin-1"
+            )
+            assert await anext(response.aiter_text()) == "é"
+
+    async def test_an_event_ended_by_a_last_lone_cr(self) -> None:
+        path = "/streams/text/?type=text/event-stream&body=data: x\r\r"
+        async with self.client.stream("GET", path) as response:
+            assert [e async for e in response.aiter_sse()] == [
+                ServerSentEvent(data="x")
+            ]
+
+    async def test_no_event_at_all_before_the_timeout(self) -> None:
+        streaming_views.RELEASE = asyncio.Event()
+        path = "/streams/after-start/?type=text/event-stream"
+        async with self.client.stream("GET", path) as response:
+            with pytest.raises(TimeoutError, match=r"Events so far: none\.$"):
+                await anext(response.aiter_sse(timeout=0.1))
+
+    async def test_two_readers_at_once_are_refused(self) -> None:
+        async with self.client.stream("GET", "/streams/text/?size=1&body=ab") as r:
+            first = r.aiter_bytes()
+            assert await anext(first) == b"a"
+            with pytest.raises(StreamClosedError, match="by another iterator"):
+                await anext(r.aiter_bytes())
+
+    async def test_closing_while_another_task_reads(self) -> None:
+        streaming_views.RELEASE = asyncio.Event()
+        async with self.client.stream("GET", "/streams/after-start/") as response:
+            reader = asyncio.create_task(response.aread())
+            await asyncio.sleep(0)  # the reader now waits for the body
+            await response.aclose()
+            with pytest.raises(StreamClosedError, match=r"closed .* while it was"):
+                await reader
+
+    async def test_an_error_after_the_start_is_raised_when_the_block_ends(
+        self,
+    ) -> None:
+        with pytest.raises(ZeroDivisionError, match="stream failed on purpose"):
+            async with self.client.stream("GET", "/streams/fails-midway/"):
+                pass  # the body is not read: the error comes at the exit
+
+    async def test_cancelling_a_request_that_would_hang_up_later(self) -> None:
+        mark = len(streaming_views.STOPPED)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                self.client.get("/streams/slow/?seconds=30", disconnect_after=30),
+                0.2,
+            )
+        assert stopped_since(mark) == ["slow: cancelled"]
+
+    async def test_reprs_name_the_call(self) -> None:
+        context = self.client.stream("GET", "/echo/")
+        assert repr(context) == "<StreamContext client.stream('GET', '/echo/')>"
+        async with context as response:
+            assert repr(response) == (
+                "<StreamedResponse 200 client.stream('GET', '/echo/')>"
+            )
+
+
+class StreamSchemaTests(AsyncAPISimpleTestCase):
+    """A streamed response is checked against the schema when it starts."""
+
+    urlpatterns = schema_urls.urlpatterns
+
+    async def test_an_undocumented_status_fails_when_the_block_is_entered(
+        self,
+    ) -> None:
+        with pytest.raises(SchemaMismatchError, match="answered 418"):
+            async with self.client.stream("GET", "/api/teapot/", validate_schema=True):
+                pass  # pragma: no cover
+        async with self.client.stream("GET", "/api/teapot/") as response:
+            assert response.status_code == 418  # not checked unless asked

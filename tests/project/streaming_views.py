@@ -97,14 +97,16 @@ class ProductCountsView(APIView):
 
 
 async def after_start(request: HttpRequest) -> StreamingHttpResponse:
-    """Sends its headers at once, and its body only once a test releases it."""
+    """Sends its headers at once (of ``?type=``, text/plain by default), and
+    its body only once a test releases it."""
 
     async def body() -> AsyncIterator[bytes]:
         assert RELEASE is not None, "the test sets streaming_views.RELEASE"
         await RELEASE.wait()
         yield b"released"
 
-    return StreamingHttpResponse(body(), content_type="text/plain")
+    kind = request.GET.get("type", "text/plain")
+    return StreamingHttpResponse(body(), content_type=kind)
 
 
 async def slow(request: HttpRequest) -> HttpResponse:
@@ -127,18 +129,40 @@ async def fails_midway(request: HttpRequest) -> StreamingHttpResponse:
 
 
 async def text_in(request: HttpRequest) -> StreamingHttpResponse:
-    """Streams ``?body=`` back in pieces of ``?size=`` characters, encoded as
-    ``?charset=`` says."""
+    """Streams ``?body=`` back in pieces of ``?size=`` bytes, encoded as
+    ``?charset=`` says, less the last ``?truncate=`` bytes, as ``?type=``
+    (``text/plain`` by default); ``?cookie=`` sets the cookie ``seen``."""
     text = request.GET.get("body", "")
     size = int(request.GET.get("size", 3))
     charset = request.GET.get("charset", "utf-8")
+    encoded = text.encode(charset)
+    encoded = encoded[: len(encoded) - int(request.GET.get("truncate", 0))]
 
     async def body() -> AsyncIterator[bytes]:
-        encoded = text.encode(charset)
         for start in range(0, len(encoded), size):
             yield encoded[start : start + size]
 
-    return StreamingHttpResponse(body(), content_type=f"text/plain; charset={charset}")
+    kind = request.GET.get("type", "text/plain")
+    response = StreamingHttpResponse(body(), content_type=f"{kind}; charset={charset}")
+    if "cookie" in request.GET:
+        response.set_cookie("seen", request.GET["cookie"])
+    return response
+
+
+#: How many chunks ``counted/`` has yielded so far.
+YIELDED: list[int] = []
+
+
+async def counted(request: HttpRequest) -> StreamingHttpResponse:
+    """Streams ``?chunks=`` one-byte chunks as fast as it is let, counting them."""
+    YIELDED.clear()
+
+    async def body() -> AsyncIterator[bytes]:
+        for number in range(int(request.GET["chunks"])):
+            YIELDED.append(number)
+            yield b"x"
+
+    return StreamingHttpResponse(body(), content_type="application/octet-stream")
 
 
 urlpatterns = [
@@ -149,4 +173,5 @@ urlpatterns = [
     path("slow/", slow),
     path("fails-midway/", fails_midway),
     path("text/", text_in),
+    path("counted/", counted),
 ]

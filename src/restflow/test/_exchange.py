@@ -45,6 +45,7 @@ class Exchange:
         self._request_delivered = False
         self._task: asyncio.Task[None] | None = None
         self._raised = False
+        self._left = False
         self.trail = RequestTrail()
         #: Whether the application has sent the last part of the body.
         self.complete = False
@@ -117,6 +118,8 @@ class Exchange:
         while not self.complete:
             message = await self.next_message(timeout)
             if message is None:
+                if self._hung_up.is_set():
+                    return  # the client left; nothing more will come
                 raise RuntimeError(
                     "The application returned without finishing the response."
                 )
@@ -126,9 +129,10 @@ class Exchange:
     async def hang_up(self) -> None:
         """Leave, as a browser closing the tab does: send ``http.disconnect``
         if the response is not complete, and wait for the application to
-        finish (Django cancels the view's task)."""
-        if self._task is None:
+        finish (Django cancels the view's task). Leaving twice does nothing."""
+        if self._task is None or self._left:
             return
+        self._left = True
         if not self.complete:
             self._hung_up.set()
         try:
@@ -136,8 +140,6 @@ class Exchange:
         except BaseException:
             if not self._raised:
                 raise
-        finally:
-            self._task = None
 
 
 async def _first_of(*waits: Awaitable[Any]) -> None:

@@ -424,12 +424,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
         chunks: list[bytes] = []
 
         async def read_to_the_end() -> None:
-            while not exchange.complete:
-                sent = await exchange.next_message(None)
-                if sent is None:
-                    return
-                if sent.get("body"):
-                    chunks.append(sent["body"])
+            chunks.extend([chunk async for chunk in exchange.body(None)])
 
         try:
             await asyncio.wait_for(read_to_the_end(), seconds)

@@ -59,7 +59,7 @@ class PendingResponse(Coroutine[Any, Any, _T]):
     def __repr__(self) -> str:
         return f"<PendingResponse {self._description}: not awaited yet>"
 
-    if not TYPE_CHECKING:
+    if not TYPE_CHECKING:  # pragma: no branch
         # Hidden from type checkers, so that reading a response attribute from
         # a pending request (a forgotten await) is a type error, not NoReturn.
 

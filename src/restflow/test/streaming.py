@@ -118,6 +118,11 @@ class StreamedResponse:
                 try:
                     chunk = await body.__anext__()
                 except StopAsyncIteration:
+                    if self._closed and not self._exchange.complete:
+                        raise StreamClosedError(
+                            f"The response to {self._call} was closed (aclose()) "
+                            "while it was being read."
+                        ) from None
                     return
                 except TimeoutError:
                     raise TimeoutError(self._nothing_came(limit)) from None
@@ -330,7 +335,7 @@ class StreamContext:
             )
         return message
 
-    if not TYPE_CHECKING:
+    if not TYPE_CHECKING:  # pragma: no branch
         # Hidden from type checkers, so that awaiting the context is a type
         # error rather than NoReturn.
 
