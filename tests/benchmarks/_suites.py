@@ -1,8 +1,10 @@
-"""Shared by the suite benchmarks: write a generated suite, time pytest runs."""
+"""Shared by the suite benchmarks: write a generated suite, time pytest runs,
+write the figures the docs show."""
 
 from __future__ import annotations
 
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+FIGURES = ROOT / "docs" / "_figures"
 
 
 def write_suite(directory: Path, files: dict[str, str]) -> None:
@@ -62,3 +65,26 @@ def in_turns(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def environment() -> str:
+    """What the figures were measured with, in one sentence."""
+    import django
+    import rest_framework
+
+    return (
+        f"Measured with Python {platform.python_version()}, Django "
+        f"{django.__version__}, DRF {rest_framework.VERSION}, on "
+        f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f} at the start)"
+    )
+
+
+def write_figures(name: str, script: str, measured_with: str, report: str) -> None:
+    """Write ``report`` (what the script printed) where the docs include it:
+    ``docs/_figures/<name>.md``."""
+    FIGURES.mkdir(exist_ok=True)
+    (FIGURES / f"{name}.md").write_text(
+        f"<!-- Written by tests/benchmarks/{script} --docs; do not edit. -->\n\n"
+        f"{measured_with}:\n\n```text\n{report.rstrip()}\n```\n"
+    )
+    print(f"wrote docs/_figures/{name}.md")

@@ -12,6 +12,9 @@ plugin's cost per test: a database thread per test, the routing of its sync
 work, the leftover-task check. The tests are written so that they pass
 either way (without the plugin their rows are not rolled back).
 
+``--docs`` writes the output where the performance page includes it
+(``docs/_figures/plugin.md``).
+
 This is a measurement, not a test: nothing here asserts a time.
 """
 
@@ -24,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _suites import in_turns, median, write_suite
+from _suites import environment, in_turns, median, write_figures, write_suite
 
 TEST = """
 @pytest.mark.asyncio
@@ -39,7 +42,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--docs", action="store_true", help="write the docs' figures")
     options = parser.parse_args()
+    measured_with = environment()
     source = "import pytest\n\nfrom tests.testapp.models import Product\n" + "".join(
         TEST.format(n=n) for n in range(options.tests)
     )
@@ -55,12 +60,16 @@ def main() -> None:
         )
     with_plugin = median(times["with restflow"])
     without = median(times["-p no:restflow"])
-    print(f"{options.tests} async django_db tests, {options.rounds} rounds in turns")
+    lines = [f"{options.tests} async django_db tests, {options.rounds} rounds in turns"]
     for label, values in times.items():
         runs = ", ".join(f"{v:.2f}" for v in values)
-        print(f"  {label:16} median {median(values):.3f} s  ({runs})")
+        lines.append(f"  {label:16} median {median(values):.3f} s  ({runs})")
     per_test = (with_plugin - without) / options.tests * 1000
-    print(f"  restflow's cost per test: {per_test:+.3f} ms")
+    lines.append(f"  restflow's cost per test: {per_test:+.3f} ms")
+    report = "\n".join(lines)
+    print(report)
+    if options.docs:
+        write_figures("plugin", "bench_plugin.py", measured_with, report)
 
 
 if __name__ == "__main__":

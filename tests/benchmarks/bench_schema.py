@@ -16,6 +16,9 @@ median over rounds of the on/off ratio within a round, and the ratio of
 the minimums (the least disturbed run of each: on a shared machine, the
 steadiest figure).
 
+``--docs`` writes the output where the contract-testing page includes it
+(``docs/_figures/schema.md``).
+
 This is a measurement, not a test: nothing here asserts a time.
 """
 
@@ -32,7 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _suites import ROOT, environment, write_figures
+
 SUMMARY = re.compile(r"(\d+) passed.* in ([\d.]+)s")
 
 
@@ -73,7 +79,11 @@ def run_suite(validate: bool, cost_file: str | None = None) -> tuple[float, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--docs", action="store_true", help="write the docs' figures")
+    options = parser.parse_args()
+    rounds = options.rounds
+    measured_with = environment()
+    report: list[str] = []
 
     run_suite(True)  # warm-up: bytecode caches, the filesystem
     times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
@@ -90,28 +100,34 @@ def main() -> None:
         ratios["wall"].append(this_round[True][0] / this_round[False][0])
         ratios["pytest"].append(this_round[True][1] / this_round[False][1])
 
-    print(f"sample shop suite, {passed.pop()} tests, {rounds} rounds")
-    print(f"{'':28}{'wall s':>8}{'pytest s':>10}")
+    report.append(f"sample shop suite, {passed.pop()} tests, {rounds} rounds")
+    report.append(f"{'':28}{'wall s':>8}{'pytest s':>10}")
     for pick, name in ((statistics.median, "median"), (min, "minimum")):
         for validate, label in ((False, "off"), (True, "on")):
             wall = pick(t[0] for t in times[validate])
             session = pick(t[1] for t in times[validate])
-            print(f"{f'validation {label}, {name}':28}{wall:8.2f}{session:10.2f}")
-    print(
+            report.append(
+                f"{f'validation {label}, {name}':28}{wall:8.2f}{session:10.2f}"
+            )
+    report.append(
         f"{'on / off, median per round':28}{statistics.median(ratios['wall']):8.3f}"
         f"{statistics.median(ratios['pytest']):10.3f}"
     )
     fastest = {
         v: (min(t[0] for t in times[v]), min(t[1] for t in times[v])) for v in times
     }
-    print(
+    report.append(
         f"{'on / off, of the minimums':28}{fastest[True][0] / fastest[False][0]:8.3f}"
         f"{fastest[True][1] / fastest[False][1]:10.3f}"
     )
-    account(rounds)
+    report += account(rounds)
+    text = "\n".join(report)
+    print(text)
+    if options.docs:
+        write_figures("schema", "bench_schema.py", measured_with, text)
 
 
-def account(rounds: int) -> None:
+def account(rounds: int) -> list[str]:
     """Time the schema machinery inside validated runs, against unvalidated ones."""
     spent: list[float] = []
     parts: list[dict[str, float]] = []
@@ -125,17 +141,16 @@ def account(rounds: int) -> None:
             parts.append(part)
             spent.append((part["import"] + part["check"]) / off_session)
     middle = parts[sorted(range(rounds), key=spent.__getitem__)[rounds // 2]]
-    print(
-        f"\ninside the validated runs (median of {rounds}): import "
+    return [
+        "",
+        f"inside the validated runs (median of {rounds}): import "
         f"{middle['import'] * 1000:.0f} ms, {middle['generations']:.0f} "
         f"generation(s) {middle['generate'] * 1000:.0f} ms, "
         f"{middle['checks']:.0f} checks {middle['check'] * 1000:.0f} ms "
-        "(generation included)"
-    )
-    print(
+        "(generation included)",
         "schema machinery / session time of the unvalidated run in the same "
-        f"round: {statistics.median(spent):.3f}"
-    )
+        f"round: {statistics.median(spent):.3f}",
+    ]
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ is printed. restflow's side includes everything it adds per test: the loop
 on the test's thread, the database thread, the leftover-task check and the
 timeout machinery (an ``async_timeout`` is set).
 
+``--docs`` writes the output where the performance page includes it
+(``docs/_figures/testcases.md``).
+
 This is a measurement, not a test: nothing here asserts a time.
 """
 
@@ -25,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _suites import in_turns, median, write_suite
+from _suites import environment, in_turns, median, write_figures, write_suite
 
 RESTFLOW = """
 from restflow.test import AsyncAPITestCase
@@ -73,7 +76,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--docs", action="store_true", help="write the docs' figures")
     options = parser.parse_args()
+    measured_with = environment()
     numbers = range(options.tests)
     restflow = RESTFLOW.format(
         tests="".join(RESTFLOW_TEST.format(n=n) for n in numbers)
@@ -90,16 +95,20 @@ def main() -> None:
             options.rounds,
         )
     ours, theirs = times["AsyncAPITestCase"], times["Django TestCase"]
-    print(f"{options.tests} tests (a row, a GET, a POST), {options.rounds} rounds")
+    lines = [f"{options.tests} tests (a row, a GET, a POST), {options.rounds} rounds"]
     for number, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
-        print(
+        lines.append(
             f"  round {number}: AsyncAPITestCase {a:.3f} s, "
             f"Django TestCase {b:.3f} s, ratio {a / b:.3f}"
         )
     ratio = median(ours) / median(theirs)
-    print(
+    lines.append(
         f"  medians: {median(ours):.3f} s vs {median(theirs):.3f} s, ratio {ratio:.3f}"
     )
+    report = "\n".join(lines)
+    print(report)
+    if options.docs:
+        write_figures("testcases", "bench_testcases.py", measured_with, report)
 
 
 if __name__ == "__main__":
