@@ -45,10 +45,6 @@ if TYPE_CHECKING:
     )
 
 _HOMES = {
-    "AsyncTimeoutError": "restflow.test._timeouts",
-    "CaptureAllQueries": "restflow.test._queries",
-    "LeftoverTaskError": "restflow.test._leftover_tasks",
-    "LeftoverTaskWarning": "restflow.test._leftover_tasks",
     "AsyncAPIClient": "restflow.test.client",
     "AsyncAPILiveServerTestCase": "restflow.test.liveserver",
     "AsyncAPIRequestFactory": "restflow.test.factory",
@@ -56,16 +52,20 @@ _HOMES = {
     "AsyncAPITestCase": "restflow.test.testcases",
     "AsyncAPITestCaseMixin": "restflow.test.testcases",
     "AsyncAPITransactionTestCase": "restflow.test.testcases",
+    "AsyncTimeoutError": "restflow.test._timeouts",
+    "CaptureAllQueries": "restflow.test._queries",
     "ClientDisconnected": "restflow.test.streaming",
     "ClientResponse": "restflow.test.response",
+    "force_authenticate": "restflow.test.authentication",
+    "LeftoverTaskError": "restflow.test._leftover_tasks",
+    "LeftoverTaskWarning": "restflow.test._leftover_tasks",
     "NotAwaitedError": "restflow.test.pending",
     "PendingResponse": "restflow.test.pending",
-    "SSEError": "restflow.test.streaming",
     "ServerSentEvent": "restflow.test.streaming",
+    "SSEError": "restflow.test.streaming",
     "StreamClosedError": "restflow.test.streaming",
     "StreamContext": "restflow.test.streaming",
     "StreamedResponse": "restflow.test.streaming",
-    "force_authenticate": "restflow.test.authentication",
 }
 
 __all__ = [
