@@ -11,27 +11,34 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import types
 import unittest
 from pathlib import Path
 from typing import Any, ClassVar
+from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
-from django.urls import ResolverMatch, resolve
+from django.urls import ResolverMatch, path, resolve
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.settings import patched_settings
+from drf_spectacular.settings import patched_settings, spectacular_settings
 
 from restflow.test import AsyncAPIClient, AsyncAPISimpleTestCase, AsyncAPITestCase
 from restflow.test.schema import (
+    Mismatch,
     SchemaCheck,
     SchemaMismatchError,
     UndocumentedOperationError,
+    _document,
     assert_matches_schema,
     clear_schema_cache,
 )
 from restflow.test.schema._document import document_for
-from tests.schema_app import urls
+from restflow.test.schema._report import MAX_VALUE_LENGTH
+from tests.schema_app import hooks, urls, views
 from tests.testapp.models import Product
 
 
@@ -39,6 +46,16 @@ def _run(case: type[unittest.TestCase]) -> unittest.TestResult:
     result = unittest.TestResult()
     unittest.defaultTestLoader.loadTestsFromTestCase(case).run(result)
     return result
+
+
+def _spectacular_settings(case: unittest.TestCase, **patches: Any) -> None:
+    """Patch drf-spectacular's settings for one test, with the schema
+    generated afresh under them and again after them."""
+    patch = patched_settings(patches)
+    patch.__enter__()
+    case.addCleanup(patch.__exit__, None, None, None)
+    clear_schema_cache()
+    case.addCleanup(clear_schema_cache)
 
 
 class ValidatedTestCase(AsyncAPITestCase):
@@ -213,6 +230,143 @@ class ShapeTests(ValidatedTestCase):
         )
 
 
+class MediaTypeTests(ValidatedTestCase):
+    async def test_media_type_ranges_match(self) -> None:
+        csv = await self.client.get("/api/attachments/", {"as": "csv"})
+        pdf = await self.client.get("/api/attachments/", {"as": "pdf"})
+
+        # text/csv falls in text/* first; application/pdf only in */*.
+        assert csv.schema_check.skipped == (
+            "text/* bodies are checked by content type only"
+        )
+        assert pdf.schema_check.skipped == "*/* bodies are checked by content type only"
+
+    async def test_a_stream_is_checked_without_reading_it(self) -> None:
+        response = await self.client.get("/api/events/")
+
+        assert response.schema_check == SchemaCheck(
+            "events_retrieve (GET /api/events/)",
+            skipped="the body of a streaming response is not read, so only its "
+            "status and content type are checked",
+        )
+        chunks = [chunk async for chunk in response.streaming_content]
+        assert b"".join(chunks) == b"data: 0\n\ndata: 1\n\ndata: 2\n\n"
+
+    async def test_json_documented_without_a_schema_takes_any_body(self) -> None:
+        response = await self.client.get("/api/ping/")
+
+        assert response.data == {"pong": True}
+        assert response.schema_check == SchemaCheck("ping_retrieve (GET /api/ping/)")
+
+    async def test_a_json_body_that_is_not_json(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get("/api/hand-written/")
+
+        assert raised.value.mismatches == [
+            Mismatch(
+                "response body",
+                "",
+                "a JSON document",
+                "\"{'id': 1, 'name': 'Phone', 'price': 499, 'is_active': True}\" "
+                "(Expecting property name enclosed in double quotes: line 1 column 2 "
+                "(char 1))",
+                "#/paths/~1api~1hand-written~1/get/responses/200/content/"
+                "application~1json/schema",
+            )
+        ]
+
+
+class RuleMessageTests(ValidatedTestCase):
+    """What a mismatch says for each kind of rule that was broken."""
+
+    async def mismatch(self, url: str, **query: str) -> Mismatch:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get(url, query)
+        [mismatch] = raised.value.mismatches
+        return mismatch
+
+    async def test_a_value_outside_the_choices(self) -> None:
+        mismatch = await self.mismatch("/api/shipments/", broken="status")
+
+        assert mismatch == Mismatch(
+            "response body",
+            "/status",
+            'one of "packed", "shipped"',
+            '"lost"',
+            "#/components/schemas/StatusEnum/enum",
+        )
+
+    async def test_a_wrong_type_where_null_is_allowed_too(self) -> None:
+        mismatch = await self.mismatch("/api/shipments/", broken="note")
+
+        assert (mismatch.pointer, mismatch.expected, mismatch.got) == (
+            "/note",
+            "a value of type string or null",
+            "5",
+        )
+        assert mismatch.rule == "#/components/schemas/Shipment/properties/note/type"
+
+    async def test_other_rules_quote_the_rule_and_jsonschema_s_message(self) -> None:
+        mismatch = await self.mismatch("/api/shipments/", broken="weight")
+
+        assert (mismatch.pointer, mismatch.expected, mismatch.got) == (
+            "/weight",
+            "minimum 1 (0 is less than the minimum of 1)",
+            "0",
+        )
+        assert mismatch.rule == (
+            "#/components/schemas/Shipment/properties/weight/minimum"
+        )
+
+    async def test_long_values_are_cut_short(self) -> None:
+        mismatch = await self.mismatch("/api/shipments/", broken="long-note")
+
+        assert mismatch.got.startswith("[0, 1, 2, 3, 4, 5,")
+        assert len(mismatch.got) == MAX_VALUE_LENGTH
+        assert mismatch.got.endswith("…")
+
+    async def test_oneof_without_an_object_to_discriminate(self) -> None:
+        # A list where one pet is documented: the discriminator cannot
+        # apply, so the plain oneOf rule speaks.
+        mismatch = await self.mismatch("/api/pets/", pet="litter")
+
+        assert (mismatch.pointer, mismatch.expected, mismatch.rule) == (
+            "",
+            "a value matching exactly one of the 2 oneOf alternatives",
+            "#/components/schemas/Pet/oneOf",
+        )
+        assert mismatch.describe().splitlines()[0] == "  response body (as a whole)"
+
+    async def test_anyof_in_a_hand_written_schema(self) -> None:
+        mismatch = await self.mismatch("/api/labels/", label="fractional-code")
+
+        assert (mismatch.pointer, mismatch.expected, mismatch.got) == (
+            "/code",
+            "a value matching at least one of the 2 anyOf alternatives",
+            "4.5",
+        )
+        assert mismatch.rule == (
+            "#/paths/~1api~1labels~1/get/responses/200/content/application~1json/"
+            "schema/properties/code/anyOf"
+        )
+
+    async def test_a_property_the_schema_does_not_allow(self) -> None:
+        mismatch = await self.mismatch("/api/labels/", label="extra-color")
+
+        assert (mismatch.pointer, mismatch.expected, mismatch.got) == (
+            "",
+            "no properties besides the documented ones (code, version)",
+            '{"code": 7, "version": 2, "color": "red"}',
+        )
+        assert mismatch.rule.endswith("/schema/additionalProperties")
+
+    async def test_const_is_no_rule_of_openapi_3_0(self) -> None:
+        response = await self.client.get("/api/labels/", {"label": "version-3"})
+
+        assert response.data["version"] == 3
+        assert response.schema_check.skipped is None
+
+
 class StatusTests(ValidatedTestCase):
     async def test_an_undocumented_status(self) -> None:
         with pytest.raises(SchemaMismatchError) as raised:
@@ -349,6 +503,61 @@ class RequestBodyTests(ValidatedTestCase):
             "/api/products/", {"name": "Fax"}, format="multipart"
         )
         assert response.schema_check.request_checked is False
+
+    async def test_a_body_that_is_not_json(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.post(
+                "/api/orders/", data="{oops", content_type="application/json"
+            )
+
+        # DRF answers 400, which the operation does not document either.
+        assert [(m.part, m.expected, m.got) for m in raised.value.mismatches] == [
+            ("status", "one of the documented statuses 201", "400"),
+            (
+                "request body",
+                "a JSON document",
+                '"{oops" (Expecting property name enclosed in double quotes: '
+                "line 1 column 2 (char 1))",
+            ),
+        ]
+        assert raised.value.mismatches[1].rule == (
+            "#/paths/~1api~1orders~1/post/requestBody/content/application~1json/schema"
+        )
+
+    async def test_a_body_where_none_is_documented(self) -> None:
+        product = await Product.objects.acreate(name="Fax", price=1)
+
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.delete(
+                f"/api/products/{product.pk}/",
+                data='{"reason": "sold"}',  # 18 bytes
+                content_type="application/json",
+            )
+
+        [mismatch] = raised.value.mismatches
+        assert mismatch == Mismatch(
+            "request body",
+            None,
+            "no request body (none is documented)",
+            "18 bytes of application/json",
+            "#/paths/~1api~1products~1{id}~1/delete/requestBody",
+        )
+
+    async def test_a_body_of_a_type_the_schema_does_not_list(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.post(
+                "/api/subscriptions/",
+                data='{"paper": "gold"}',  # 17 bytes
+                content_type="application/json",
+            )
+
+        [mismatch] = raised.value.mismatches
+        assert (mismatch.part, mismatch.expected, mismatch.got) == (
+            "request body",
+            "a body of type application/x-www-form-urlencoded",
+            "17 bytes of application/json",
+        )
+        assert mismatch.rule == "#/paths/~1api~1subscriptions~1/post/requestBody"
 
     async def test_without_the_setting_requests_are_not_checked(self) -> None:
         with override_settings(RESTFLOW_SCHEMA={}):
@@ -561,11 +770,7 @@ class OpenAPI31Tests(ValidatedTestCase):
     """The same checks against drf-spectacular's OpenAPI 3.1 output."""
 
     def setUp(self) -> None:
-        patch = patched_settings({"OAS_VERSION": "3.1.0"})
-        patch.__enter__()
-        self.addCleanup(patch.__exit__, None, None, None)
-        clear_schema_cache()
-        self.addCleanup(clear_schema_cache)
+        _spectacular_settings(self, OAS_VERSION="3.1.0")
 
     async def test_nullable_nested_and_polymorphic(self) -> None:
         document = document_for(self.urlpatterns_module())
@@ -584,10 +789,180 @@ class OpenAPI31Tests(ValidatedTestCase):
         with pytest.raises(SchemaMismatchError, match="Dog/properties/good/type"):
             await self.client.get("/api/pets/", {"pet": "bad-dog"})
 
-    def urlpatterns_module(self) -> Any:
-        from django.conf import settings
+    async def test_const_is_checked(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get("/api/labels/", {"label": "version-3"})
 
+        [mismatch] = raised.value.mismatches
+        assert (mismatch.pointer, mismatch.expected, mismatch.got) == (
+            "/version",
+            "exactly 2",
+            "3",
+        )
+
+    def urlpatterns_module(self) -> Any:
         return settings.ROOT_URLCONF
+
+
+# -- projects that customise drf-spectacular ---------------------------------------
+
+
+class SharedComponentsTests(ValidatedTestCase):
+    """A postprocessing hook moved response and request bodies to
+    ``components``; the check follows the ``$ref`` to them."""
+
+    def setUp(self) -> None:
+        _spectacular_settings(
+            self, POSTPROCESSING_HOOKS=["tests.schema_app.hooks.share_bodies"]
+        )
+
+    async def test_a_shared_response_is_checked(self) -> None:
+        response = await self.client.get("/api/orders/")
+        assert response.schema_check == SchemaCheck(
+            "orders_retrieve (GET /api/orders/)"
+        )
+
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get("/api/orders/", {"broken": 1})
+        assert [(m.pointer, m.rule) for m in raised.value.mismatches] == [
+            ("/lines/0/product/name", "#/components/schemas/Product/required"),
+            ("/lines/0/quantity", "#/components/schemas/Line/properties/quantity/type"),
+        ]
+
+    async def test_the_rule_names_where_the_shared_response_is(self) -> None:
+        with pytest.raises(SchemaMismatchError) as raised:
+            await self.client.get("/api/export/", {"format": "json"})
+
+        [mismatch] = raised.value.mismatches
+        assert (mismatch.part, mismatch.rule) == (
+            "content type",
+            "#/components/responses/Export/content",
+        )
+
+    async def test_a_shared_request_body_is_checked(self) -> None:
+        with (
+            override_settings(RESTFLOW_SCHEMA={"VALIDATE_REQUESTS": True}),
+            pytest.raises(SchemaMismatchError) as raised,
+        ):
+            await self.client.post(
+                "/api/orders/", {"lines": "none", "wrapping": None}, format="json"
+            )
+
+        assert [(m.part, m.pointer) for m in raised.value.mismatches] == [
+            ("response body", "/lines"),
+            ("request body", "/lines"),
+        ]
+
+
+class BrokenReferenceTests(ValidatedTestCase):
+    async def test_a_reference_outside_the_document(self) -> None:
+        _spectacular_settings(
+            self, POSTPROCESSING_HOOKS=["tests.schema_app.hooks.refer_outside"]
+        )
+
+        with pytest.raises(RuntimeError) as raised:
+            await self.client.get("/api/orders/")
+
+        assert str(raised.value) == (
+            "The OpenAPI schema refers from #/paths/~1api~1orders~1/get/responses/200 "
+            "to 'shared.yaml#/components/schemas/Order', which is not part of the "
+            "document. Schema validation follows references within the generated "
+            "document only: check the postprocessing hooks in SPECTACULAR_SETTINGS."
+        )
+
+    async def test_a_reference_to_nothing(self) -> None:
+        _spectacular_settings(
+            self, POSTPROCESSING_HOOKS=["tests.schema_app.hooks.refer_to_nothing"]
+        )
+
+        with pytest.raises(
+            RuntimeError,
+            match=r"to '#/components/responses/Missing', which is not part of",
+        ):
+            await self.client.get("/api/orders/")
+
+
+class CustomisedGenerationTests(ValidatedTestCase):
+    async def test_an_operation_a_hook_removed_is_undocumented(self) -> None:
+        _spectacular_settings(
+            self, POSTPROCESSING_HOOKS=["tests.schema_app.hooks.drop_pets"]
+        )
+
+        with pytest.raises(UndocumentedOperationError) as raised:
+            await self.client.get("/api/pets/")
+
+        assert str(raised.value).splitlines()[0] == (
+            "GET /api/pets/ (answered 200): the OpenAPI schema has no operation "
+            "GET /api/pets/ (URL pattern 'api/pets/', view "
+            "tests.schema_app.views.PetView)."
+        )
+
+    async def test_a_generator_that_adds_operations_of_its_own(self) -> None:
+        clear_schema_cache()
+        self.addCleanup(clear_schema_cache)
+        with mock.patch.object(
+            spectacular_settings, "DEFAULT_GENERATOR_CLASS", hooks.HealthCheckGenerator
+        ):
+            response = await self.client.get("/api/pets/")
+            document = document_for(settings.ROOT_URLCONF).document
+
+        assert response.schema_check.operation == "pets_retrieve (GET /api/pets/)"
+        assert document["paths"]["/health/"]["get"]["operationId"] == "health"
+
+
+class ForeignInspectorTests(AsyncAPISimpleTestCase):
+    urlpatterns = [path("api/legacy/", views.LegacySchemaView.as_view())]
+    validate_schema = True
+
+    async def test_drf_spectacular_names_the_view_it_cannot_document(self) -> None:
+        with pytest.raises(AssertionError) as raised:
+            await self.client.get("/api/legacy/")
+
+        # drf-spectacular's own message, not a mismatch or an AttributeError.
+        assert type(raised.value) is AssertionError
+        assert str(raised.value).startswith(
+            "Incompatible AutoSchema used on View "
+            "<class 'tests.schema_app.views.LegacySchemaView'>."
+        )
+
+
+def test_callers_at_once_wait_for_one_generation(monkeypatch: Any) -> None:
+    """A thread that finds no document waits while another generates it,
+    then takes that one rather than generating its own."""
+    held = threading.Lock()
+    waiting = threading.Semaphore(0)
+
+    class AnnouncedLock:
+        """The generation lock, announcing each thread about to wait for it."""
+
+        def __enter__(self) -> None:
+            waiting.release()
+            held.acquire()
+
+        def __exit__(self, *exc_info: object) -> None:
+            held.release()
+
+    monkeypatch.setattr(_document, "_GENERATING", AnnouncedLock())
+    urlconf = types.ModuleType("tests.test_schema.concurrent_urls")
+    urlconf.urlpatterns = urls.urlpatterns  # type: ignore[attr-defined]
+    found: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: found.append(document_for(urlconf)))
+        for _ in range(2)
+    ]
+    held.acquire()
+    try:
+        for thread in threads:
+            thread.start()
+        # Both found the cache empty and now wait for the lock.
+        assert all(waiting.acquire(timeout=30) for _ in threads)
+    finally:
+        held.release()
+        for thread in threads:
+            thread.join(timeout=60)
+        clear_schema_cache()
+
+    assert len(found) == 2 and found[0] is found[1]
 
 
 # -- the extra -----------------------------------------------------------------

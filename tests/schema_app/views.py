@@ -2,18 +2,25 @@
 
 Sync and adrf async views, view sets behind routers, a paginated list,
 nested and nullable serializers, a polymorphic (oneOf) response, 204, a CSV
-renderer, a plain Django view, an endpoint left out of the schema, and
-views that break their own documented contract on purpose.
+renderer, media type ranges, a stream, a hand-written schema, a plain
+Django view, an endpoint left out of the schema, and views that break their
+own documented contract on purpose.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from adrf.views import APIView as AsyncAPIView
 from adrf.viewsets import ModelViewSet as AsyncModelViewSet
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,6 +33,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.views import APIView
 
 from tests.testapp.models import Product
@@ -170,11 +178,80 @@ class PetView(APIView):
         "dog": {"kind": "dog", "good": True},
         "bad-dog": {"kind": "dog", "good": "very"},
         "fish": {"kind": "fish", "fins": 4},
+        "litter": [{"kind": "dog", "good": True}, {"kind": "dog", "good": True}],
     }
 
     @extend_schema(responses=PET)
     def get(self, request: Request) -> Response:
         return Response(self.PETS[request.query_params.get("pet", "cat")])
+
+
+# -- one broken rule at a time ----------------------------------------------------
+
+
+class ShipmentSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=["packed", "shipped"])
+    weight = serializers.IntegerField(min_value=1)
+    note = serializers.CharField(allow_null=True)
+
+
+class ShipmentView(APIView):
+    """Answers a valid shipment, or with ``?broken=<field>`` one whose field
+    breaks its rule: an unlisted choice, a weight below the minimum, a note
+    of the wrong type, or a note far too long to show in a message."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    BROKEN: dict[str, dict[str, Any]] = {
+        "status": {"status": "lost"},
+        "weight": {"weight": 0},
+        "note": {"note": 5},
+        "long-note": {"note": list(range(100))},
+    }
+
+    @extend_schema(responses=ShipmentSerializer)
+    def get(self, request: Request) -> Response:
+        shipment = {"status": "packed", "weight": 2, "note": None}
+        broken = request.query_params.get("broken", "")
+        return Response({**shipment, **self.BROKEN.get(broken, {})})
+
+
+#: A schema written by hand, as extend_schema accepts one where serializers
+#: cannot say it. ``const`` is JSON Schema 2020-12, so only OpenAPI 3.1
+#: documents (``OAS_VERSION``) enforce it; 3.0's draft 4 rules ignore it.
+LABEL = {
+    "type": "object",
+    "properties": {
+        "code": {
+            "anyOf": [
+                {"type": "integer"},
+                {"type": "string", "pattern": "^[A-Z]{3}$"},
+            ]
+        },
+        "version": {"const": 2},
+    },
+    "required": ["code"],
+    "additionalProperties": False,
+}
+
+
+class LabelView(APIView):
+    """Documented with :data:`LABEL`; ``?label=`` picks the answer."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    LABELS: dict[str, dict[str, Any]] = {
+        "valid": {"code": "ABC", "version": 2},
+        "fractional-code": {"code": 4.5, "version": 2},
+        "extra-color": {"code": 7, "version": 2, "color": "red"},
+        "version-3": {"code": 7, "version": 3},
+    }
+
+    @extend_schema(responses={200: LABEL})
+    def get(self, request: Request) -> Response:
+        return Response(self.LABELS[request.query_params.get("label", "valid")])
 
 
 # -- statuses, content types, undocumented things ------------------------------------
@@ -212,6 +289,80 @@ class ExportView(APIView):
         return Response([{"name": "Phone", "price": 499}])
 
 
+class AttachmentView(APIView):
+    """Documented with media type ranges: any text, or any file at all.
+    ``?as=csv`` answers CSV, ``?as=pdf`` a PDF."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(
+        responses={
+            (200, "text/*"): OpenApiTypes.STR,
+            (200, "*/*"): OpenApiTypes.BINARY,
+        }
+    )
+    def get(self, request: Request) -> HttpResponse:
+        if request.query_params.get("as") == "pdf":
+            return HttpResponse(b"%PDF-1.7\n", content_type="application/pdf")
+        return HttpResponse(b"name,price\n", content_type="text/csv")
+
+
+class EventsView(APIView):
+    """Streams server-sent events, documented as such."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        async def events() -> AsyncIterator[bytes]:
+            for number in range(3):
+                yield f"data: {number}\n\n".encode()
+
+        return StreamingHttpResponse(events(), content_type="text/event-stream")
+
+
+class HandWrittenJSONView(APIView):
+    """Documented as a product, but writes its JSON by hand with ``str()``
+    of a dict: single quotes, so not JSON at all."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses=ProductSerializer)
+    def get(self, request: Request) -> HttpResponse:
+        product = {"id": 1, "name": "Phone", "price": 499, "is_active": True}
+        return HttpResponse(str(product), content_type="application/json")
+
+
+class PingView(APIView):
+    """Documents JSON without a schema (``OpenApiTypes.NONE``, for which
+    drf-spectacular writes ``"schema": null``): any JSON body will do."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.NONE})
+    def get(self, request: Request) -> Response:
+        return Response({"pong": True})
+
+
+class SubscriptionView(APIView):
+    """Documented as taking a form, as the HTML page posts it, but DRF's
+    default parsers accept JSON as well."""
+
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    @extend_schema(
+        request={"application/x-www-form-urlencoded": WrappingSerializer},
+        responses={201: None},
+    )
+    def post(self, request: Request) -> Response:
+        return Response(status=status.HTTP_201_CREATED)
+
+
 class TeapotView(APIView):
     """Documents 200 only, but answers 418, or 200 with a body where
     ``?empty-documented=1`` asks for a documented-empty 202."""
@@ -244,6 +395,22 @@ class HiddenView(APIView):
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
         return Response({"secret": True})
+
+
+class LegacyInspector(ViewInspector):
+    """A per-view inspector of DRF's own kind, as projects wrote them for
+    DRF's older schema generators; drf-spectacular cannot use it."""
+
+
+class LegacySchemaView(APIView):
+    """A DRF view that keeps a schema inspector drf-spectacular refuses."""
+
+    schema = LegacyInspector()
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+
+    def get(self, request: Request) -> Response:
+        return Response({})
 
 
 def schema_urls_middleware(get_response: Any) -> Any:

@@ -12,7 +12,7 @@ try:
     import drf_spectacular  # noqa: F401
     import jsonschema  # noqa: F401
     import referencing  # noqa: F401
-except ImportError as missing:  # pragma: no cover - exercised in a subprocess
+except ImportError as missing:
     _PACKAGES = {"drf_spectacular": "drf-spectacular"}
     _name = (missing.name or "").split(".")[0]
     raise ImportError(

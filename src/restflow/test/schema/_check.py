@@ -151,7 +151,7 @@ class _Checker:
         """Check status, content type and body; return why the body went unchecked."""
         responses = self.operation.spec.get("responses", {})
         status_key = _documented_status(responses, response.status_code)
-        where = f"#{self.operation.pointer}/responses"
+        responses_at = f"{self.operation.pointer}/responses"
         if status_key is None:
             self.mismatches.append(
                 Mismatch(
@@ -160,12 +160,14 @@ class _Checker:
                     "one of the documented statuses "
                     + (", ".join(responses) or "(none)"),
                     str(response.status_code),
-                    where,
+                    f"#{responses_at}",
                 )
             )
             return None
-        where += f"/{escape(status_key)}"
-        documented = self.document.resolve(responses[status_key])
+        # Where the Response Object is: a hook may have moved it to components.
+        documented, where = self.document.resolve(
+            responses[status_key], f"{responses_at}/{escape(status_key)}"
+        )
         content: Mapping[str, Any] = documented.get("content") or {}
         content_type = response.get("Content-Type")
         media_type = _media_type(content_type)
@@ -178,7 +180,7 @@ class _Checker:
                         "",
                         f"no body (status {status_key} is documented without content)",
                         f"{len(body)} bytes of {content_type}",
-                        where,
+                        f"#{where}",
                     )
                 )
             return None
@@ -190,7 +192,7 @@ class _Checker:
                     None,
                     f"one of {', '.join(content)}",
                     content_type or "(no Content-Type)",
-                    f"{where}/content",
+                    f"#{where}/content",
                 )
             )
             return None
@@ -203,16 +205,15 @@ class _Checker:
             )
         if not _is_json(entry_type):
             return f"{entry_type} bodies are checked by content type only"
-        schema_pointer = f"{where[1:]}/content/{escape(entry_type)}/schema"
-        if "schema" not in content[entry_type]:
-            return None
-        self._check_json(body, schema_pointer, "response", "response body")
+        self._check_json(body, content, entry_type, where, "response")
         return None
 
     def check_request(self, body: bytes, media_type: str) -> None:
         """Check a JSON request body against the operation's ``requestBody``."""
-        where = f"{self.operation.pointer}/requestBody"
-        documented = self.document.resolve(self.operation.spec.get("requestBody"))
+        documented, where = self.document.resolve(
+            self.operation.spec.get("requestBody"),
+            f"{self.operation.pointer}/requestBody",
+        )
         content: Mapping[str, Any] = (documented or {}).get("content") or {}
         entry_type = _documented_media_type(content, media_type)
         if entry_type is None:
@@ -228,13 +229,25 @@ class _Checker:
                 )
             )
             return
-        if "schema" in content[entry_type]:
-            pointer = f"{where}/content/{escape(entry_type)}/schema"
-            self._check_json(body, pointer, "request", "request body")
+        self._check_json(body, content, entry_type, where, "request")
 
     def _check_json(
-        self, body: bytes, schema_pointer: str, direction: Direction, part: str
+        self,
+        body: bytes,
+        content: Mapping[str, Any],
+        entry_type: str,
+        where: str,
+        direction: Direction,
     ) -> None:
+        """Check a JSON body against the schema of ``content[entry_type]``.
+
+        A media type documented without a schema accepts any body
+        (drf-spectacular writes ``"schema": null`` for ``OpenApiTypes.NONE``).
+        """
+        if content[entry_type].get("schema") is None:
+            return
+        schema_pointer = f"{where}/content/{escape(entry_type)}/schema"
+        part = f"{direction} body"
         try:
             instance = json.loads(body)
         except ValueError as invalid:

@@ -103,21 +103,40 @@ class SchemaDocument:
             return None  # a postprocessing hook removed it
         return Operation(method, path, spec)
 
-    def resolve(self, node: Any) -> Any:
-        """Follow a local ``$ref`` (as in a Response Object) to what it names."""
+    def resolve(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow the ``$ref`` of ``node``, found at ``pointer``, to what it names.
+
+        drf-spectacular writes Response and Request Body Objects in place,
+        but a postprocessing hook may move them to ``components`` and refer
+        to them. Returns the object referred to (or ``node`` itself) and the
+        JSON pointer where it is.
+
+        Raises:
+            RuntimeError: If a reference leads outside the document or to
+                nothing in it.
+        """
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
             reference: str = node["$ref"]
-            if not reference.startswith("#/"):
-                break
-            node = self.at(reference[1:])
-        return node
+            found = self._at(reference[1:]) if reference.startswith("#/") else None
+            if found is None:
+                raise RuntimeError(
+                    f"The OpenAPI schema refers from #{pointer} to {reference!r}, "
+                    "which is not part of the document. Schema validation follows "
+                    "references within the generated document only: check the "
+                    "postprocessing hooks in SPECTACULAR_SETTINGS."
+                )
+            node, pointer = found, reference[1:]
+        return node, pointer
 
-    def at(self, pointer: str) -> Any:
-        """The part of the document at a JSON pointer."""
+    def _at(self, pointer: str) -> Any:
+        """The part of the document at a JSON pointer, or None if nothing is."""
         node: Any = self.document
-        for part in pointer.split("/")[1:]:
-            key = part.replace("~1", "/").replace("~0", "~")
-            node = node[int(key)] if isinstance(node, list) else node[key]
+        try:
+            for part in pointer.split("/")[1:]:
+                key = part.replace("~1", "/").replace("~0", "~")
+                node = node[int(key)] if isinstance(node, list) else node[key]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
         return node
 
     def pointer_to(self, node: Any) -> str:
@@ -128,12 +147,10 @@ class SchemaDocument:
             while pending:
                 current, pointer = pending.pop()
                 pointers[id(current)] = pointer
-                if isinstance(current, dict):
-                    items: Any = current.items()
-                elif isinstance(current, list):
-                    items = enumerate(current)
-                else:
-                    continue
+                # Only dicts and lists are queued, starting with the document.
+                items: Any = (
+                    current.items() if isinstance(current, dict) else enumerate(current)
+                )
                 for key, value in items:
                     if isinstance(value, (dict, list)):
                         pending.append((value, f"{pointer}/{escape(str(key))}"))
@@ -280,8 +297,11 @@ class _RecordRoutes:
         self.restflow_routes = {}
         for path, operations in paths.items():
             for verb, operation in operations.items():
+                # The origin holds its operation, so an id found there is
+                # this very object. None: a generator subclass added the
+                # operation itself, from no URL pattern.
                 origin = origins.get(id(operation))
-                if origin is None or origin[0] is not operation:
+                if origin is None:
                     continue
                 _, path_regex, method = origin
                 template = enumerator.get_path_from_regex(path_regex)

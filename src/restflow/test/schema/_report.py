@@ -111,11 +111,12 @@ class UndocumentedOperationError(SchemaMismatchError):
 
 
 def shorten(value: Any) -> str:
-    """``value`` as JSON, cut to :data:`MAX_VALUE_LENGTH` characters."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=False)
-    except (TypeError, ValueError):
-        text = str(value)
+    """``value`` as JSON, cut to :data:`MAX_VALUE_LENGTH` characters.
+
+    Every value shown comes from a parsed JSON body or from the JSON
+    document itself, so it always serializes.
+    """
+    text = json.dumps(value, ensure_ascii=False)
     if len(text) > MAX_VALUE_LENGTH:
         text = text[: MAX_VALUE_LENGTH - 1] + "…"
     return text
