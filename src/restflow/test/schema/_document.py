@@ -200,10 +200,11 @@ def document_for(urlconf: Any) -> SchemaDocument:
 def clear_schema_cache() -> None:
     """Forget every generated document and compiled validator.
 
-    Documents are regenerated when first needed. Changes of ``REST_FRAMEWORK``
-    and ``SPECTACULAR_SETTINGS`` through ``override_settings`` clear the
-    cache by themselves; call this after changing drf-spectacular's
-    settings object or a URL conf module in place.
+    Documents are regenerated when first needed. A change of
+    ``REST_FRAMEWORK`` through ``override_settings`` clears the cache by
+    itself; call this after changing drf-spectacular's settings object
+    (``drf_spectacular.settings.patched_settings``, since drf-spectacular
+    reads ``SPECTACULAR_SETTINGS`` only once) or a URL conf module in place.
     """
     _DOCUMENTS.clear()
 
