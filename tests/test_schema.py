@@ -881,6 +881,14 @@ class BrokenReferenceTests(ValidatedTestCase):
         ):
             await self.client.get("/api/orders/")
 
+    async def test_references_in_a_circle(self) -> None:
+        _spectacular_settings(
+            self, POSTPROCESSING_HOOKS=["tests.schema_app.hooks.refer_in_a_circle"]
+        )
+
+        with pytest.raises(RuntimeError, match=r"go round in a circle"):
+            await self.client.get("/api/orders/")
+
 
 class CustomisedGenerationTests(ValidatedTestCase):
     async def test_an_operation_a_hook_removed_is_undocumented(self) -> None:

@@ -51,6 +51,18 @@ def refer_to_nothing(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return result
 
 
+def refer_in_a_circle(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Refers the orders' 200 response to a component that refers back."""
+    components = result.setdefault("components", {})
+    components["responses"] = {
+        "Loop": {"$ref": "#/paths/~1api~1orders~1/get/responses/200"}
+    }
+    result["paths"][ORDERS]["get"]["responses"]["200"] = {
+        "$ref": "#/components/responses/Loop"
+    }
+    return result
+
+
 def drop_pets(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """Leaves the pets operation out of the published document."""
     del result["paths"]["/api/pets/"]["get"]

@@ -112,11 +112,19 @@ class SchemaDocument:
         JSON pointer where it is.
 
         Raises:
-            RuntimeError: If a reference leads outside the document or to
-                nothing in it.
+            RuntimeError: If a reference leads outside the document, to
+                nothing in it, or back to where it started.
         """
+        visited = {pointer}
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
             reference: str = node["$ref"]
+            if reference[1:] in visited:
+                raise RuntimeError(
+                    f"The OpenAPI schema refers from #{pointer} to {reference!r}, "
+                    "which refers back there: the references go round in a "
+                    "circle. Check the postprocessing hooks in SPECTACULAR_SETTINGS."
+                )
+            visited.add(reference[1:])
             found = self._at(reference[1:]) if reference.startswith("#/") else None
             if found is None:
                 raise RuntimeError(
