@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.test.testcases import DatabaseOperationForbidden
 from django.test.utils import CaptureQueriesContext
@@ -587,6 +587,77 @@ class QueryCounting(AsyncAPITestCase):
         message = str(failure.value)
         assert "1 queries executed, at most 0 expected" in message
         assert "1. [default | restflow-test-database] SELECT COUNT(*)" in message
+
+    async def test_everywhere_checks_the_number_it_is_given(self) -> None:
+        for wrong in (-1, True, "3"):
+            with pytest.raises(
+                TypeError, match="number of queries must be an int >= 0, not "
+            ):
+                self.assertNumQueriesEverywhere(wrong)  # type: ignore[arg-type]
+
+    async def test_an_error_in_the_block_is_raised_instead_of_a_count(self) -> None:
+        with (
+            pytest.raises(ValueError, match="raised in the block"),
+            self.assertNumQueriesEverywhere(0),
+        ):
+            await Product.objects.acount()
+            raise ValueError("raised in the block")
+
+    async def test_an_error_of_the_counted_callable_is_raised(self) -> None:
+        async def count_then_fail() -> None:
+            await Product.objects.acount()
+            raise ValueError("raised by the coroutine")
+
+        def fail_at_once() -> None:
+            raise ValueError("raised by the function")
+
+        with pytest.raises(ValueError, match="raised by the coroutine"):
+            await self.assertMaxQueriesEverywhere(0, count_then_fail)
+        with pytest.raises(ValueError, match="raised by the function"):
+            self.assertNumQueriesEverywhere(1, fail_at_once)
+        with self.assertNumQueriesEverywhere(0):
+            pass  # neither left its count running
+
+    def test_everywhere_callable_form_in_a_sync_test(self) -> None:
+        Product.objects.create(name="one")
+        assert self.assertNumQueriesEverywhere(1, Product.objects.count) == 1
+
+    async def test_everywhere_callable_form_awaited_in_a_task(self) -> None:
+        # gather() awaits it in a task of its own, in a copy of the context.
+        counted = self.assertNumQueriesEverywhere(1, Product.objects.acount)
+        assert await asyncio.gather(counted) == [0]
+        with self.assertNumQueriesEverywhere(2) as queries:
+            await Product.objects.acount()
+            await Product.objects.acount()
+        assert len(queries) == 2
+
+    async def test_everywhere_records_executemany(self) -> None:
+        with self.assertNumQueriesEverywhere(1) as queries:
+            await sync_to_async(_insert_two_products)()
+        assert queries[0]["sql"].endswith(" ... (2 times)")
+        assert await Product.objects.acount() == 2
+
+    async def test_everywhere_records_a_failed_query_as_given(self) -> None:
+        with (
+            self.assertNumQueriesEverywhere(1) as queries,
+            pytest.raises(DatabaseError),
+        ):
+            await sync_to_async(_select_with_one_parameter_too_many)()
+        assert queries[0]["sql"] == "SELECT %s"
+
+
+def _insert_two_products() -> None:
+    table = connection.ops.quote_name(Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (name, price, is_active) VALUES (%s, %s, %s)",
+            [("a", 1, True), ("b", 2, True)],
+        )
+
+
+def _select_with_one_parameter_too_many() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s", [1, 2])
 
 
 def _select_one_and_close() -> None:
