@@ -7,6 +7,8 @@ import contextvars
 import signal
 import threading
 import unittest
+import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
@@ -25,6 +27,7 @@ from restflow.test import (
     AsyncAPISimpleTestCase,
     AsyncAPITestCase,
     AsyncAPITransactionTestCase,
+    _test_loop,
 )
 from tests.project import views
 from tests.testapp.models import Product
@@ -418,6 +421,21 @@ def test_every_way_of_running_a_test_uses_one_loop(how: str) -> None:
     assert seen_in_body == "set in asyncSetUp"
 
 
+def test_without_task_contexts_each_piece_still_sees_the_last_ones_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before Python 3.11 a task cannot be given the test's context, so the
+    # loop carries each piece's changes back into it. Forced here, that
+    # path runs (and is checked) on every Python.
+    monkeypatch.setattr(_test_loop, "_TASKS_TAKE_A_CONTEXT", False)
+    LOOPS.clear()
+    assert _run(OneLoop).wasSuccessful()
+    set_up_loop, seen_in_set_up, body_loop, seen_in_body, tear_down_loop = LOOPS
+    assert set_up_loop is body_loop is tear_down_loop
+    assert seen_in_set_up == "set in setUp"
+    assert seen_in_body == "set in asyncSetUp"
+
+
 class DebugFailure(AsyncAPISimpleTestCase):
     __test__ = False
 
@@ -473,6 +491,107 @@ def test_subtests_expected_failures_and_skips_work_in_async_tests() -> None:
     result = _run(SkipsInAsyncSetUp)
     assert [reason for _, reason in result.skipped] == ["skipped in asyncSetUp"]
     assert result.errors == result.failures == []
+
+
+class ReturnsAValue(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    async def test_returns_a_value(self) -> int:
+        return 1
+
+
+def test_an_async_test_returning_a_value_gets_unittests_warning() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        assert _run(ReturnsAValue).wasSuccessful()
+    [message] = [
+        str(warning.message)
+        for warning in caught
+        if "It is deprecated to return a value" in str(warning.message)
+    ]
+    # Named as unittest names a sync test method that returns a value.
+    assert message.startswith(
+        "It is deprecated to return a value that is not None from a test case "
+        "(<bound method ReturnsAValue.test_returns_a_value of "
+    )
+
+
+# -- overrides of unittest's hooks that skip restflow's ---------------------------
+
+
+class SetUpWithoutTheBase(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callSetUp(self) -> None:
+        self.setUp()
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+class CallsItsTestMethodItself(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        method()
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+class CallsItsCleanupsItself(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callCleanup(
+        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> None:
+        function(*args, **kwargs)
+
+    async def asyncSetUp(self) -> None:
+        self.addAsyncCleanup(self.close_something)
+
+    async def close_something(self) -> None:
+        CALLS.append("cleanup")
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+@pytest.mark.parametrize(
+    ("case", "calls", "error"),
+    [
+        (
+            SetUpWithoutTheBase,
+            [],
+            "SetUpWithoutTheBase.test_body: the test's event loop is not running. "
+            "restflow's bases start it in _callSetUp(); an override of run() or "
+            "_callSetUp() must call the base's version.",
+        ),
+        (
+            CallsItsTestMethodItself,
+            [],
+            "restflow runs this async test method itself, from _callTestMethod(); "
+            "an override of _callTestMethod() must call the base's version.",
+        ),
+        (
+            CallsItsCleanupsItself,
+            ["body"],
+            "restflow runs the async cleanup "
+            "CallsItsCleanupsItself.close_something in the test's event loop, "
+            "from _callCleanup(); an override of _callCleanup() must call the "
+            "base's version.",
+        ),
+    ],
+    ids=["_callSetUp", "_callTestMethod", "_callCleanup"],
+)
+def test_an_override_that_skips_the_base_gets_a_clear_error(
+    case: type[unittest.TestCase], calls: list[str], error: str
+) -> None:
+    CALLS.clear()
+    result = _run(case)
+    assert result.errors
+    assert all(error in traceback for _, traceback in result.errors), result.errors
+    assert calls == CALLS
 
 
 class SignalHandlers(AsyncAPISimpleTestCase):

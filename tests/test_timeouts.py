@@ -25,6 +25,7 @@ from restflow.test import (
     AsyncAPITestCase,
     AsyncAPITransactionTestCase,
     AsyncTimeoutError,
+    _test_loop,
 )
 from restflow.test._database_thread import DatabaseThread, current_connections
 from tests.testapp.models import Product
@@ -147,6 +148,26 @@ def test_tear_down_runs_after_a_timeout_with_a_fresh_limit() -> None:
     [(_, report)] = result.failures
     assert "did not finish within its async_timeout of 0.3 s" in report
     assert Stubborn.calls == ["asyncTearDown ran"]
+
+
+class HangsOnPython310(AsyncAPISimpleTestCase):
+    __test__ = False
+    async_timeout = 0.3
+
+    async def test_hangs(self) -> None:
+        await NEVER().wait()
+
+
+def test_without_task_contexts_the_report_still_names_the_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before Python 3.11 the test's coroutine runs inside a wrapper of
+    # restflow's (see test_testcases.py); the report shows the test instead.
+    monkeypatch.setattr(_test_loop, "_TASKS_TAKE_A_CONTEXT", False)
+    [(_, report)] = _run(HangsOnPython310).failures
+    assert "running HangsOnPython310.test_hangs() - the test, suspended at:" in report
+    assert "in test_hangs" in report
+    assert "_keep_changes" not in report
 
 
 class NoLimit(AsyncAPISimpleTestCase):
