@@ -315,6 +315,7 @@ class KeepsItsOwnEnsureConnection(AsyncAPITestCase):
 
         cls.replacement = ensure_connection
         own.ensure_connection = ensure_connection  # type: ignore[method-assign]
+        cls.addClassCleanup(delattr, own, "ensure_connection")
         super().setUpClass()
 
     @classmethod
@@ -322,7 +323,6 @@ class KeepsItsOwnEnsureConnection(AsyncAPITestCase):
         super().tearDownClass()
         own = connections["default"]
         cls.kept.append(vars(own).get("ensure_connection") is cls.replacement)
-        del own.ensure_connection
 
     async def test_1_queries(self) -> None:
         await Product.objects.acount()
