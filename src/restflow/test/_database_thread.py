@@ -475,7 +475,7 @@ class SyncWorkRouter(CurrentThreadExecutor):
         stuck.stop(timeout=0)
         self.thread = DatabaseThread(self.lent)
         # asgiref 3.10+ walks from a finished executor to this parent.
-        if _EXECUTOR_TAKES_PARENT:  # pragma: no branch - see above
+        if _EXECUTOR_TAKES_PARENT:  # pragma: no branch - False on asgiref 3.8, 3.9
             self._old_executor = self.thread.executor
         return True
 
