@@ -9,11 +9,14 @@ reach the next test, on the base that rolls back and on the one that flushes.
 from __future__ import annotations
 
 import asyncio
+import threading
 import unittest
 import warnings
 from typing import ClassVar
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError
 
 from restflow.test import (
     AsyncAPITestCase,
@@ -21,6 +24,7 @@ from restflow.test import (
     LeftoverTaskError,
     LeftoverTaskWarning,
 )
+from restflow.test._database_thread import DatabaseThread, current_connections
 from tests.testapp.models import Product
 
 # The suites run inside these tests need the database, and their classes
@@ -153,6 +157,60 @@ def test_a_task_that_ignores_cancellation_is_reported_as_still_pending() -> None
     assert result.wasSuccessful(), result.errors + result.failures
     [warning] = caught
     assert "1 of them ignored the cancellation" in str(warning.message)
+
+
+ENTERED = threading.Event()
+RELEASE = threading.Event()
+FINISHED = threading.Event()
+LATE: list[BaseException | int] = []
+
+
+def wait_then_query() -> None:
+    ENTERED.set()
+    RELEASE.wait()
+    try:
+        LATE.append(Product.objects.count())
+    except BaseException as error:
+        LATE.append(error)
+    finally:
+        FINISHED.set()
+
+
+class LeavesSyncWorkRunning(AsyncAPITestCase):
+    __test__ = False
+    async_timeout = 0.3
+
+    async def test_leaves_a_task_inside_sync_code(self) -> None:
+        asyncio.create_task(  # noqa: RUF006
+            sync_to_async(wait_then_query)(), name="stuck-in-sync-code"
+        )
+        while not ENTERED.is_set():
+            await asyncio.sleep(0.005)
+
+
+def test_sync_work_still_running_at_the_end_may_not_query_later() -> None:
+    # The task is cancelled, but its sync code cannot be: after waiting
+    # async_timeout for it, restflow gives up on the database thread, which
+    # may not query when it wakes up, in whatever test is running then.
+    ENTERED.clear()
+    RELEASE.clear()
+    FINISHED.clear()
+    LATE.clear()
+    result, caught = _run(LeavesSyncWorkRunning)
+    assert result.wasSuccessful(), result.errors + result.failures
+    [warning] = caught
+    assert "Task 'stuck-in-sync-code'" in str(warning.message)
+    # The connection is lent again, as it is during the next test: Django's
+    # own thread check would let the old thread through, restflow's may not.
+    next_test = DatabaseThread(current_connections())
+    try:
+        RELEASE.set()
+        assert FINISHED.wait(10)
+    finally:
+        next_test.stop()
+    [error] = LATE
+    assert isinstance(error, DatabaseError)
+    assert "may not query the database any more" in str(error)
 
 
 def test_the_warning_is_a_runtime_warning() -> None:

@@ -456,6 +456,25 @@ def test_an_old_pytest_asyncio_is_named_with_the_fix(run: Run) -> None:
     )
 
 
+def test_pytest_asyncio_without_metadata_is_taken_as_new_enough(run: Run) -> None:
+    # Importable but not installed as a distribution (a source checkout on
+    # the path): its version cannot be read, and the isolation stays on.
+    conftest = OLD_PYTEST_ASYNCIO_SCENARIO["conftest.py"].replace(
+        """importlib.metadata.version = lambda name: (
+            "0.24.0" if name == "pytest-asyncio" else real_version(name)
+        )""",
+        """def version(name):
+            if name == "pytest-asyncio":
+                raise importlib.metadata.PackageNotFoundError(name)
+            return real_version(name)
+
+        importlib.metadata.version = version""",
+    )
+    assert "PackageNotFoundError" in conftest
+    result = run({"conftest.py": conftest, "test_scenario.py": LEAK_SCENARIO})
+    result.assert_outcomes(passed=4)
+
+
 # -- parallel runs and configuration -------------------------------------------
 
 XDIST_SCENARIO = """
@@ -500,6 +519,36 @@ def test_plugin_loads_before_django_settings_are_configured(run: Run) -> None:
     # from the ini file, so importing the plugin must not touch settings.
     result = run(LEAK_SCENARIO, settings_in_ini=True)
     result.assert_outcomes(passed=4)
+
+
+SETTINGS_IN_CONFTEST_SCENARIO = {
+    "conftest.py": """
+        from django.conf import settings
+
+
+        def pytest_configure():
+            # No DJANGO_SETTINGS_MODULE: the settings are configured here, as
+            # pytest-django allows.
+            from tests.project import settings as project
+
+            names = [name for name in dir(project) if name.isupper()]
+            settings.configure(**{name: getattr(project, name) for name in names})
+    """,
+    "test_scenario.py": LEAK_SCENARIO,
+    "test_fixture.py": """
+        import pytest
+
+
+        @pytest.mark.asyncio
+        async def test_the_client_fixture_is_offered(async_api_client):
+            assert async_api_client is not None
+    """,
+}
+
+
+def test_settings_configured_in_a_conftest_are_enough(run: Run) -> None:
+    result = run(SETTINGS_IN_CONFTEST_SCENARIO, settings=None)
+    result.assert_outcomes(passed=5)
 
 
 NO_DJANGO_SCENARIO = """
@@ -626,6 +675,140 @@ def test_without_restflow_the_module_loop_test_leaks(run: Run) -> None:
     result.assert_outcomes(passed=1, failed=3)
 
 
+# -- fixtures restflow leaves to pytest ------------------------------------------
+
+SETUP_FAILURE_SCENARIO = """
+    import pytest
+    import pytest_asyncio
+
+    from tests.testapp.models import Product
+
+
+    @pytest_asyncio.fixture
+    async def fails_before_the_database():
+        raise RuntimeError("failed before the database was opened")
+
+
+    @pytest.fixture
+    def fails_after_the_database(db):
+        raise RuntimeError("failed after the database was opened")
+
+
+    @pytest.mark.asyncio
+    async def test_1_setup_fails_early(fails_before_the_database, db):
+        pass
+
+
+    @pytest.mark.asyncio
+    async def test_2_setup_fails_late(db, fails_after_the_database):
+        pass
+
+
+    @pytest.mark.asyncio
+    @pytest.mark.django_db
+    async def test_3_next_test_runs_as_usual():
+        await Product.objects.acreate(name="one")
+        assert await Product.objects.acount() == 1
+"""
+
+
+def test_a_setup_that_fails_is_reported_alone(run: Run) -> None:
+    # Each failure is the test's only error: restflow's own teardown has
+    # nothing to finish for a test that never ran.
+    result = run(SETUP_FAILURE_SCENARIO)
+    result.assert_outcomes(passed=1, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_1_setup_fails_early*",
+            "E * RuntimeError: failed before the database was opened",
+            "*ERROR at setup of test_2_setup_fails_late*",
+            "E * RuntimeError: failed after the database was opened",
+        ],
+        consecutive=False,
+    )
+    assert "ERROR at teardown" not in result.stdout.str()
+
+
+OTHER_ITEMS_SCENARIO = {
+    "test_scenario.py": """
+        from unittest import mock
+
+        import pytest
+
+        from tests.testapp.models import Product
+
+
+        def total(prices):
+            \"\"\"The sum of the prices.
+
+            >>> total([1, 2])
+            3
+            \"\"\"
+            return sum(prices)
+
+
+        @pytest.fixture
+        def mailer():
+            # A mock has every attribute, get_loop() and run() among them.
+            return mock.MagicMock()
+
+
+        @pytest.mark.asyncio
+        @pytest.mark.django_db
+        async def test_with_a_mock_fixture(mailer):
+            await Product.objects.acreate(name="one")
+            mailer.send("done")
+            mailer.send.assert_called_once_with("done")
+    """,
+}
+
+
+def test_doctests_and_mock_fixtures_are_left_alone(run: Run) -> None:
+    result = run(OTHER_ITEMS_SCENARIO, "--doctest-modules")
+    result.assert_outcomes(passed=2)
+
+
+OWN_DB_FIXTURE_SCENARIO = {
+    "conftest.py": """
+        import pytest
+        from django.db import transaction
+
+
+        @pytest.fixture
+        def db(django_db_setup, django_db_blocker):
+            # A project's own db fixture, in place of pytest-django's: it
+            # opens the database and a transaction of its own.
+            with django_db_blocker.unblock(), transaction.atomic():
+                yield
+                transaction.set_rollback(True)
+    """,
+    "test_scenario.py": """
+        import threading
+
+        import pytest
+        from asgiref.sync import sync_to_async
+
+        from tests.testapp.models import Product
+
+
+        @pytest.mark.asyncio
+        async def test_1_writes(db):
+            thread = await sync_to_async(threading.current_thread)()
+            assert thread.name == "restflow-test-database"
+            await Product.objects.acreate(name="rolled back with the transaction")
+
+
+        def test_2_sees_nothing(db):
+            assert Product.objects.count() == 0
+    """,
+}
+
+
+def test_a_projects_own_db_fixture_gets_the_isolation_too(run: Run) -> None:
+    result = run(OWN_DB_FIXTURE_SCENARIO)
+    result.assert_outcomes(passed=2)
+
+
 # -- switching the isolation off -------------------------------------------------
 
 ISOLATION_OFF_SCENARIO = """
@@ -690,6 +873,74 @@ def test_a_bad_marker_argument_is_refused(run: Run) -> None:
             "test_scenario.py::test_1_async_test_writes: "
             "@pytest.mark.restflow_isolation('no') needs True or False."
         ]
+    )
+
+
+BAD_MARKERS_SCENARIO = """
+    import pytest
+
+    pytestmark = [pytest.mark.asyncio, pytest.mark.django_db]
+
+
+    @pytest.mark.restflow_isolation(True, False)
+    async def test_isolation_with_two_arguments():
+        pass
+
+
+    @pytest.mark.restflow_isolation(on=False)
+    async def test_isolation_with_an_unknown_keyword():
+        pass
+
+
+    @pytest.mark.async_timeout()
+    async def test_timeout_without_seconds():
+        pass
+
+
+    @pytest.mark.async_timeout(seconds=5)
+    async def test_timeout_with_a_keyword():
+        pass
+
+
+    @pytest.mark.async_timeout(0)
+    async def test_timeout_of_zero():
+        pass
+
+
+    @pytest.mark.async_timeout("5")
+    async def test_timeout_as_text():
+        pass
+
+
+    @pytest.mark.async_timeout(None)
+    async def test_no_limit():
+        pass
+"""
+
+
+def test_markers_with_bad_arguments_fail_their_test_only(run: Run) -> None:
+    result = run(BAD_MARKERS_SCENARIO)
+    result.assert_outcomes(passed=1, errors=6)
+    isolation = (
+        "@pytest.mark.restflow_isolation takes one argument, True or False, e.g. "
+        "@pytest.mark.restflow_isolation(False)."
+    )
+    timeout = (
+        "@pytest.mark.async_timeout takes the seconds, e.g. "
+        "@pytest.mark.async_timeout(5), or None for no limit."
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"test_scenario.py::test_isolation_with_two_arguments: {isolation}",
+            f"test_scenario.py::test_isolation_with_an_unknown_keyword: {isolation}",
+            f"test_scenario.py::test_timeout_without_seconds: {timeout}",
+            f"test_scenario.py::test_timeout_with_a_keyword: {timeout}",
+            "test_scenario.py::test_timeout_of_zero: @pytest.mark.async_timeout must "
+            "be a number of seconds above zero, or None for no limit; got 0.",
+            "test_scenario.py::test_timeout_as_text: @pytest.mark.async_timeout must "
+            "be a number of seconds above zero, or None for no limit; got '5'.",
+        ],
+        consecutive=False,
     )
 
 
@@ -762,6 +1013,104 @@ def test_a_leftover_writer_is_cancelled_before_the_rollback(
     )
 
 
+SHARED_LOOP_SCENARIO = """
+    import asyncio
+
+    import pytest
+    import pytest_asyncio
+
+    from tests.testapp.models import Product
+
+    made_by_the_factory = []
+
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def task_factory():
+        # A task factory of the project's own (tracing, say) on the shared loop.
+        loop = asyncio.get_running_loop()
+
+        def factory(loop, coro, **kwargs):
+            made_by_the_factory.append(coro.__qualname__)
+            return asyncio.Task(coro, loop=loop, **kwargs)
+
+        loop.set_task_factory(factory)
+        yield
+        loop.set_task_factory(None)
+
+
+    async def serve_forever():
+        await asyncio.sleep(3600)
+
+
+    @pytest_asyncio.fixture(scope="module", loop_scope="module")
+    async def service(task_factory):
+        # A module-wide service that starts a task for each request it gets,
+        # also while a test runs: those tasks are not the test's.
+        served = []
+
+        async def accept():
+            while True:
+                served.append(asyncio.create_task(serve_forever(), name="served"))
+                await asyncio.sleep(0.005)
+
+        acceptor = asyncio.create_task(accept())
+        yield served
+        acceptor.cancel()
+        for task in served:
+            task.cancel()
+
+
+    async def left_by_the_test():
+        await asyncio.sleep(3600)
+
+
+    @pytest.mark.asyncio(loop_scope="module")
+    @pytest.mark.django_db
+    async def test_1_leaves_a_task_while_the_service_starts_some(service):
+        asyncio.create_task(left_by_the_test(), name="left-by-the-test")
+        before = len(service)
+        while len(service) < before + 3:
+            await asyncio.sleep(0.005)
+
+
+    @pytest.mark.asyncio(loop_scope="module")
+    @pytest.mark.django_db
+    @pytest.mark.async_timeout(30)
+    async def test_2_fails_with_a_cancellation_of_its_own(service):
+        task = asyncio.create_task(left_by_the_test())
+        await asyncio.sleep(0)
+        task.cancel()
+        await task
+
+
+    @pytest.mark.asyncio(loop_scope="module")
+    @pytest.mark.django_db
+    async def test_3_only_the_tests_task_was_cancelled(service):
+        assert "left_by_the_test" in made_by_the_factory
+        assert [task for task in service if task.done()] == []
+        assert await Product.objects.acount() == 0
+"""
+
+
+def test_on_a_shared_loop_only_the_tests_own_tasks_are_its_leftovers(
+    run: Run,
+) -> None:
+    result = run(
+        SHARED_LOOP_SCENARIO, "-W", "always::restflow.test.LeftoverTaskWarning"
+    )
+    result.assert_outcomes(passed=2, failed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*LeftoverTaskWarning: test_scenario.py::test_1_leaves_a_task_while_the_"
+            "service_starts_some left 1 task running when it ended*",
+            "*Task 'left-by-the-test' running left_by_the_test(), suspended at:",
+        ]
+    )
+    # A cancellation the test raised itself is not taken for its time limit.
+    result.stdout.fnmatch_lines(["*CancelledError*"])
+    assert "AsyncTimeoutError" not in result.stdout.str()
+
+
 def test_leftover_tasks_can_be_made_an_error(run: Run) -> None:
     source = LEFTOVER_SCENARIO.format(loop_scope="function", transaction=False)
     result = run(source, ini=["restflow_fail_on_leftover_tasks = true"])
@@ -771,6 +1120,45 @@ def test_leftover_tasks_can_be_made_an_error(run: Run) -> None:
             "E * restflow.test.LeftoverTaskError: test_scenario.py::"
             "test_1_leaves_a_writer left 1 task running when it ended*"
         ]
+    )
+
+
+BASES_LEAVING_TASKS_SCENARIO = """
+    import asyncio
+
+    from restflow.test import AsyncAPISimpleTestCase
+
+
+    async def forever():
+        await asyncio.sleep(3600)
+
+
+    class FollowsTheIni(AsyncAPISimpleTestCase):
+        async def test_leaves_a_task(self):
+            asyncio.create_task(forever(), name="left-behind")
+
+
+    class OwnChoice(AsyncAPISimpleTestCase):
+        fail_on_leftover_tasks = False  # the class's own choice wins
+
+        async def test_leaves_a_task(self):
+            asyncio.create_task(forever(), name="left-behind-too")
+"""
+
+
+def test_the_leftover_ini_option_reaches_the_bases(run: Run) -> None:
+    result = run(
+        BASES_LEAVING_TASKS_SCENARIO, ini=["restflow_fail_on_leftover_tasks = true"]
+    )
+    result.assert_outcomes(failed=1, passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * restflow.test.LeftoverTaskError: test_scenario.FollowsTheIni."
+            "test_leaves_a_task left 1 task running when it ended*",
+            "*LeftoverTaskWarning: test_scenario.OwnChoice.test_leaves_a_task left "
+            "1 task running when it ended*",
+        ],
+        consecutive=False,
     )
 
 
@@ -867,14 +1255,25 @@ def test_a_hung_test_fails_alone_with_a_report(run: Run, how: str) -> None:
     )
 
 
-def test_a_bad_timeout_is_refused(run: Run) -> None:
-    result = run(LEAK_SCENARIO, ini=["restflow_async_timeout = soon"])
-    result.stderr.fnmatch_lines(
-        [
-            "*restflow_async_timeout = 'soon' in the pytest configuration is not "
-            "a number*"
-        ]
-    )
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (
+            "soon",
+            "restflow_async_timeout = 'soon' in the pytest configuration is not "
+            "a number; give the seconds a test may take, e.g. 30, or none.",
+        ),
+        (
+            "0",
+            "restflow_async_timeout = '0' in the pytest configuration must be "
+            "above zero; use none for no limit.",
+        ),
+    ],
+)
+def test_a_bad_timeout_is_refused(run: Run, value: str, error: str) -> None:
+    result = run(LEAK_SCENARIO, ini=[f"restflow_async_timeout = {value}"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{error}"])
 
 
 BASES_UNDER_PYTEST_SCENARIO = """

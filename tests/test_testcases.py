@@ -7,12 +7,14 @@ import contextvars
 import signal
 import threading
 import unittest
+import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.test.testcases import DatabaseOperationForbidden
 from django.test.utils import CaptureQueriesContext
@@ -25,6 +27,7 @@ from restflow.test import (
     AsyncAPISimpleTestCase,
     AsyncAPITestCase,
     AsyncAPITransactionTestCase,
+    _test_loop,
 )
 from tests.project import views
 from tests.testapp.models import Product
@@ -418,6 +421,21 @@ def test_every_way_of_running_a_test_uses_one_loop(how: str) -> None:
     assert seen_in_body == "set in asyncSetUp"
 
 
+def test_without_task_contexts_each_piece_still_sees_the_last_ones_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before Python 3.11 a task cannot be given the test's context, so the
+    # loop carries each piece's changes back into it. Forced here, that
+    # path runs (and is checked) on every Python.
+    monkeypatch.setattr(_test_loop, "_TASKS_TAKE_A_CONTEXT", False)
+    LOOPS.clear()
+    assert _run(OneLoop).wasSuccessful()
+    set_up_loop, seen_in_set_up, body_loop, seen_in_body, tear_down_loop = LOOPS
+    assert set_up_loop is body_loop is tear_down_loop
+    assert seen_in_set_up == "set in setUp"
+    assert seen_in_body == "set in asyncSetUp"
+
+
 class DebugFailure(AsyncAPISimpleTestCase):
     __test__ = False
 
@@ -473,6 +491,107 @@ def test_subtests_expected_failures_and_skips_work_in_async_tests() -> None:
     result = _run(SkipsInAsyncSetUp)
     assert [reason for _, reason in result.skipped] == ["skipped in asyncSetUp"]
     assert result.errors == result.failures == []
+
+
+class ReturnsAValue(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    async def test_returns_a_value(self) -> int:
+        return 1
+
+
+def test_an_async_test_returning_a_value_gets_unittests_warning() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        assert _run(ReturnsAValue).wasSuccessful()
+    [message] = [
+        str(warning.message)
+        for warning in caught
+        if "It is deprecated to return a value" in str(warning.message)
+    ]
+    # Named as unittest names a sync test method that returns a value.
+    assert message.startswith(
+        "It is deprecated to return a value that is not None from a test case "
+        "(<bound method ReturnsAValue.test_returns_a_value of "
+    )
+
+
+# -- overrides of unittest's hooks that skip restflow's ---------------------------
+
+
+class SetUpWithoutTheBase(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callSetUp(self) -> None:
+        self.setUp()
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+class CallsItsTestMethodItself(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callTestMethod(self, method: Callable[[], Any]) -> None:
+        method()
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+class CallsItsCleanupsItself(AsyncAPISimpleTestCase):
+    __test__ = False
+
+    def _callCleanup(
+        self, function: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> None:
+        function(*args, **kwargs)
+
+    async def asyncSetUp(self) -> None:
+        self.addAsyncCleanup(self.close_something)
+
+    async def close_something(self) -> None:
+        CALLS.append("cleanup")
+
+    async def test_body(self) -> None:
+        CALLS.append("body")
+
+
+@pytest.mark.parametrize(
+    ("case", "calls", "error"),
+    [
+        (
+            SetUpWithoutTheBase,
+            [],
+            "SetUpWithoutTheBase.test_body: the test's event loop is not running. "
+            "restflow's bases start it in _callSetUp(); an override of run() or "
+            "_callSetUp() must call the base's version.",
+        ),
+        (
+            CallsItsTestMethodItself,
+            [],
+            "restflow runs this async test method itself, from _callTestMethod(); "
+            "an override of _callTestMethod() must call the base's version.",
+        ),
+        (
+            CallsItsCleanupsItself,
+            ["body"],
+            "restflow runs the async cleanup "
+            "CallsItsCleanupsItself.close_something in the test's event loop, "
+            "from _callCleanup(); an override of _callCleanup() must call the "
+            "base's version.",
+        ),
+    ],
+    ids=["_callSetUp", "_callTestMethod", "_callCleanup"],
+)
+def test_an_override_that_skips_the_base_gets_a_clear_error(
+    case: type[unittest.TestCase], calls: list[str], error: str
+) -> None:
+    CALLS.clear()
+    result = _run(case)
+    assert result.errors
+    assert all(error in traceback for _, traceback in result.errors), result.errors
+    assert calls == CALLS
 
 
 class SignalHandlers(AsyncAPISimpleTestCase):
@@ -587,6 +706,77 @@ class QueryCounting(AsyncAPITestCase):
         message = str(failure.value)
         assert "1 queries executed, at most 0 expected" in message
         assert "1. [default | restflow-test-database] SELECT COUNT(*)" in message
+
+    async def test_everywhere_checks_the_number_it_is_given(self) -> None:
+        for wrong in (-1, True, "3"):
+            with pytest.raises(
+                TypeError, match="number of queries must be an int >= 0, not "
+            ):
+                self.assertNumQueriesEverywhere(wrong)  # type: ignore[arg-type]
+
+    async def test_an_error_in_the_block_is_raised_instead_of_a_count(self) -> None:
+        with (
+            pytest.raises(ValueError, match="raised in the block"),
+            self.assertNumQueriesEverywhere(0),
+        ):
+            await Product.objects.acount()
+            raise ValueError("raised in the block")
+
+    async def test_an_error_of_the_counted_callable_is_raised(self) -> None:
+        async def count_then_fail() -> None:
+            await Product.objects.acount()
+            raise ValueError("raised by the coroutine")
+
+        def fail_at_once() -> None:
+            raise ValueError("raised by the function")
+
+        with pytest.raises(ValueError, match="raised by the coroutine"):
+            await self.assertMaxQueriesEverywhere(0, count_then_fail)
+        with pytest.raises(ValueError, match="raised by the function"):
+            self.assertNumQueriesEverywhere(1, fail_at_once)
+        with self.assertNumQueriesEverywhere(0):
+            pass  # neither left its count running
+
+    def test_everywhere_callable_form_in_a_sync_test(self) -> None:
+        Product.objects.create(name="one")
+        assert self.assertNumQueriesEverywhere(1, Product.objects.count) == 1
+
+    async def test_everywhere_callable_form_awaited_in_a_task(self) -> None:
+        # gather() awaits it in a task of its own, in a copy of the context.
+        counted = self.assertNumQueriesEverywhere(1, Product.objects.acount)
+        assert await asyncio.gather(counted) == [0]
+        with self.assertNumQueriesEverywhere(2) as queries:
+            await Product.objects.acount()
+            await Product.objects.acount()
+        assert len(queries) == 2
+
+    async def test_everywhere_records_executemany(self) -> None:
+        with self.assertNumQueriesEverywhere(1) as queries:
+            await sync_to_async(_insert_two_products)()
+        assert queries[0]["sql"].endswith(" ... (2 times)")
+        assert await Product.objects.acount() == 2
+
+    async def test_everywhere_records_a_failed_query_as_given(self) -> None:
+        with (
+            self.assertNumQueriesEverywhere(1) as queries,
+            pytest.raises(DatabaseError),
+        ):
+            await sync_to_async(_select_with_one_parameter_too_many)()
+        assert queries[0]["sql"] == "SELECT %s"
+
+
+def _insert_two_products() -> None:
+    table = connection.ops.quote_name(Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (name, price, is_active) VALUES (%s, %s, %s)",
+            [("a", 1, True), ("b", 2, True)],
+        )
+
+
+def _select_with_one_parameter_too_many() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s", [1, 2])
 
 
 def _select_one_and_close() -> None:

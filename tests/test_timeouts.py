@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
@@ -25,6 +25,7 @@ from restflow.test import (
     AsyncAPITestCase,
     AsyncAPITransactionTestCase,
     AsyncTimeoutError,
+    _test_loop,
 )
 from restflow.test._database_thread import DatabaseThread, current_connections
 from tests.testapp.models import Product
@@ -149,6 +150,26 @@ def test_tear_down_runs_after_a_timeout_with_a_fresh_limit() -> None:
     assert Stubborn.calls == ["asyncTearDown ran"]
 
 
+class HangsOnPython310(AsyncAPISimpleTestCase):
+    __test__ = False
+    async_timeout = 0.3
+
+    async def test_hangs(self) -> None:
+        await NEVER().wait()
+
+
+def test_without_task_contexts_the_report_still_names_the_test(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before Python 3.11 the test's coroutine runs inside a wrapper of
+    # restflow's (see test_testcases.py); the report shows the test instead.
+    monkeypatch.setattr(_test_loop, "_TASKS_TAKE_A_CONTEXT", False)
+    [(_, report)] = _run(HangsOnPython310).failures
+    assert "running HangsOnPython310.test_hangs() - the test, suspended at:" in report
+    assert "in test_hangs" in report
+    assert "_keep_changes" not in report
+
+
 class NoLimit(AsyncAPISimpleTestCase):
     __test__ = False
 
@@ -219,4 +240,54 @@ def test_an_abandoned_thread_may_not_query_when_it_wakes_up() -> None:
         next_test.stop()
     [error] = LATE
     assert isinstance(error, DatabaseError)
-    assert "abandoned when the test timed out" in str(error)
+    assert "gave up on it (the test timed out" in str(error)
+
+
+#: A statement that runs about two minutes, far longer than the test waits.
+SLOW_QUERIES = {
+    "postgresql": "SELECT pg_sleep(120)",
+    "sqlite": (
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n "
+        "WHERE x < 500000000) SELECT count(*) FROM n"
+    ),
+}
+SLOW_DONE = threading.Event()
+SLOW_OUTCOME: list[BaseException | str] = []
+
+
+def run_a_slow_query() -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(SLOW_QUERIES[connection.vendor])
+        SLOW_OUTCOME.append("the query ran to its end")
+    except BaseException as error:
+        SLOW_OUTCOME.append(error)
+    finally:
+        SLOW_DONE.set()
+
+
+class SlowQuery(AsyncAPITransactionTestCase):
+    __test__ = False
+    async_timeout = 1
+
+    async def test_waits_for_a_slow_query(self) -> None:
+        await sync_to_async(run_a_slow_query)()
+
+
+def test_a_query_running_at_the_timeout_is_stopped() -> None:
+    if connection.vendor not in SLOW_QUERIES:
+        pytest.skip(
+            f"the {connection.vendor} driver cannot stop a running statement "
+            "from another thread"
+        )
+    SLOW_DONE.clear()
+    SLOW_OUTCOME.clear()
+    result = _run(SlowQuery)
+    [(_, report)] = result.failures
+    assert "did not finish within its async_timeout of 1 s" in report
+    assert "abandoned" in report
+    # The database was asked to stop the statement, so the thread that ran
+    # it gets an error now, instead of holding the connection for minutes.
+    assert SLOW_DONE.wait(30)
+    [error] = SLOW_OUTCOME
+    assert isinstance(error, DatabaseError), error

@@ -29,7 +29,6 @@ import contextvars
 import inspect
 import sys
 import threading
-import traceback
 import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -58,7 +57,8 @@ _lendings_lock = threading.Lock()
 def _new_executor() -> CurrentThreadExecutor:
     if _EXECUTOR_TAKES_PARENT:
         return CurrentThreadExecutor(None)  # type: ignore[call-arg,unused-ignore]
-    return CurrentThreadExecutor()  # type: ignore[call-arg,unused-ignore]
+    else:  # pragma: no cover - asgiref 3.8 and 3.9; CI installs the newest
+        return CurrentThreadExecutor()  # type: ignore[call-arg,unused-ignore]
 
 
 #: The router serving the code that runs in this context, if any.
@@ -82,22 +82,22 @@ class DatabaseThread:
     work already queued and ends the thread, or gives up on it.
     """
 
-    def __init__(
-        self, lent: Mapping[str, BaseDatabaseWrapper], *, name: str = "restflow-test"
-    ) -> None:
+    def __init__(self, lent: Mapping[str, BaseDatabaseWrapper]) -> None:
         self.lent = dict(lent)
         _lend(self.lent.values())
         self._stop: Future[None] = Future()
         ready: Future[CurrentThreadExecutor] = Future()
         self._thread = threading.Thread(
-            target=self._serve, args=(ready,), name=f"{name}-database", daemon=True
+            target=self._serve,
+            args=(ready,),
+            name="restflow-test-database",
+            daemon=True,
         )
         self._thread.start()
         #: The executor asgiref sends the test's sync work to.
         self.executor = ready.result()
         #: How many pieces of work the thread is running at the moment.
         self.running = 0
-        self._stopped = False
 
     def _serve(self, ready: Future[CurrentThreadExecutor]) -> None:
         for alias, connection in self.lent.items():
@@ -111,11 +111,6 @@ class DatabaseThread:
             # refers to them any more.
             for alias in self.lent:
                 del connections[alias]
-
-    @property
-    def name(self) -> str:
-        """The thread's name, as reports show it."""
-        return self._thread.name
 
     @property
     def ident(self) -> int | None:
@@ -132,13 +127,14 @@ class DatabaseThread:
         """
         return self.executor.submit(_without_parent_loop, function, *args).result()
 
-    def stack(self) -> traceback.StackSummary | None:
-        """Where the thread is now, or ``None`` if it has ended."""
-        ident = self._thread.ident
-        frame = sys._current_frames().get(ident) if ident is not None else None
-        if frame is None:
-            return None
-        return traceback.extract_stack(frame)
+    def in_a_query(self) -> bool:
+        """Whether the thread is inside a database query at the moment."""
+        frame = sys._current_frames().get(self._thread.ident or 0)
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(_DJANGO_QUERY_FILES):
+                return True
+            frame = frame.f_back
+        return False
 
     def stop(self, timeout: float | None = None) -> bool:
         """Finish the queued work, end the thread and return the connections.
@@ -147,9 +143,6 @@ class DatabaseThread:
         Returns ``False`` if the thread is still busy then: it is abandoned,
         and any query it attempts later fails.
         """
-        if self._stopped:
-            return not self._thread.is_alive()
-        self._stopped = True
         self._stop.set_result(None)
         self._thread.join(timeout)
         if self._thread.is_alive():
@@ -171,12 +164,16 @@ class DatabaseThread:
             try:
                 done.result(timeout)
             except concurrent.futures.TimeoutError:
-                self._stopped = True
                 self._stop.set_result(None)
                 self._abandon()
                 return False
         _return(self.lent.values())
         return True
+
+    def end(self) -> None:
+        """End a thread whose connections :meth:`release` has given back."""
+        self._stop.set_result(None)
+        self._thread.join()
 
     def reuse(self, lent: Mapping[str, BaseDatabaseWrapper]) -> None:
         """Borrow ``lent`` for the next test (a thread kept by :meth:`release`)."""
@@ -194,14 +191,9 @@ class DatabaseThread:
         for alias, connection in lent.items():
             connections[alias] = connection
 
-    @property
-    def alive(self) -> bool:
-        """Whether the thread still serves work."""
-        return not self._stopped and self._thread.is_alive()
-
     def _abandon(self) -> None:
         _abandoned.add(self._thread)
-        busy_in_query = _in_a_query(self.stack())
+        busy_in_query = self.in_a_query()
         for connection in self.lent.values():
             if _refuse_abandoned_threads not in connection.execute_wrappers:
                 connection.execute_wrappers.append(_refuse_abandoned_threads)
@@ -238,11 +230,7 @@ def lend_to_async_code(
 
     def undo() -> None:
         for variable, token in reversed(tokens):
-            try:
-                variable.reset(token)
-            except ValueError:  # the token belongs to another context
-                if token.old_value is not contextvars.Token.MISSING:
-                    variable.set(token.old_value)
+            variable.reset(token)
 
     return undo
 
@@ -267,18 +255,14 @@ _idle: list[DatabaseThread] = []
 _idle_lock = threading.Lock()
 
 
-def acquire_database_thread(
-    lent: Mapping[str, BaseDatabaseWrapper], name: str
-) -> DatabaseThread:
+def acquire_database_thread(lent: Mapping[str, BaseDatabaseWrapper]) -> DatabaseThread:
     """A database thread borrowing ``lent``: the idle one if there is one."""
     with _idle_lock:
         thread = _idle.pop() if _idle else None
-    if thread is not None and thread.alive and thread.name == f"{name}-database":
-        thread.reuse(lent)
-        return thread
-    if thread is not None:
-        thread.stop()
-    return DatabaseThread(lent, name=name)
+    if thread is None:
+        return DatabaseThread(lent)
+    thread.reuse(lent)
+    return thread
 
 
 def release_database_thread(
@@ -292,7 +276,8 @@ def release_database_thread(
         if not _idle:
             _idle.append(thread)
             return True
-    thread.stop()
+    # One kept thread is enough; this one's connections are back already.
+    thread.end()
     return True
 
 
@@ -388,29 +373,29 @@ def _refuse_abandoned_threads(
 ) -> Any:
     if threading.current_thread() in _abandoned:
         raise DatabaseError(
-            "restflow: this thread ran a test's sync code and was abandoned when "
-            "the test timed out; it may not query the database any more."
+            "restflow: this thread was running a test's sync code when restflow "
+            "gave up on it (the test timed out, or ended before that code did); "
+            "it may not query the database any more."
         )
     return execute(sql, params, many, context)
 
 
-def _in_a_query(stack: traceback.StackSummary | None) -> bool:
-    return stack is not None and any(
-        frame.filename.endswith(("db/backends/utils.py", "db\\backends\\utils.py"))
-        for frame in stack
-    )
+#: Django's cursor wrappers: a thread with one of them on its stack is querying.
+_DJANGO_QUERY_FILES = ("db/backends/utils.py", "db\\backends\\utils.py")
 
 
 def _interrupt(connection: BaseDatabaseWrapper) -> None:
-    """Ask the database driver to stop the statement running on ``connection``."""
+    """Ask the database driver to stop the statement running on ``connection``.
+
+    psycopg connections have ``cancel()``, sqlite3's ``interrupt()``;
+    MySQLdb's neither, so there the statement runs to its end.
+    """
     raw = connection.connection
-    for method in ("cancel", "interrupt"):  # psycopg / sqlite3
-        stop = getattr(raw, method, None)
-        if callable(stop):
-            # The statement may have finished meanwhile.
-            with contextlib.suppress(Exception):
-                stop()
-            return
+    stop = getattr(raw, "cancel", None) or getattr(raw, "interrupt", None)
+    if stop is not None:
+        # The statement may have finished meanwhile.
+        with contextlib.suppress(Exception):
+            stop()
 
 
 class SyncWorkRouter(CurrentThreadExecutor):
@@ -424,15 +409,12 @@ class SyncWorkRouter(CurrentThreadExecutor):
     parent, is pointed at the live thread's executor instead.
     """
 
-    def __init__(
-        self, lent: Mapping[str, BaseDatabaseWrapper], *, name: str = "restflow-test"
-    ) -> None:
+    def __init__(self, lent: Mapping[str, BaseDatabaseWrapper]) -> None:
         self.lent = dict(lent)
-        self._name = name
-        self.thread = acquire_database_thread(self.lent, name)
+        self.thread = acquire_database_thread(self.lent)
         if _EXECUTOR_TAKES_PARENT:
             super().__init__(self.thread.executor)  # type: ignore[call-arg,unused-ignore]
-        else:
+        else:  # pragma: no cover - asgiref 3.8 and 3.9; CI installs the newest
             super().__init__()  # type: ignore[call-arg,unused-ignore]
         finished: Future[None] = Future()
         finished.set_result(None)
@@ -474,8 +456,7 @@ class SyncWorkRouter(CurrentThreadExecutor):
     @staticmethod
     def unroute() -> None:
         """Undo :meth:`route` in the current context."""
-        if getattr(AsyncToSync.executors, "current", None) is not None:
-            AsyncToSync.executors.current = None
+        AsyncToSync.executors.current = None
         current_router.set(None)
 
     def call(self, function: Callable[..., _T], *args: Any) -> _T:
@@ -492,8 +473,9 @@ class SyncWorkRouter(CurrentThreadExecutor):
             return False
         stuck = self.thread
         stuck.stop(timeout=0)
-        self.thread = DatabaseThread(self.lent, name=self._name)
-        if hasattr(self, "_old_executor"):
+        self.thread = DatabaseThread(self.lent)
+        # asgiref 3.10+ walks from a finished executor to this parent.
+        if _EXECUTOR_TAKES_PARENT:  # pragma: no branch - False on asgiref 3.8, 3.9
             self._old_executor = self.thread.executor
         return True
 

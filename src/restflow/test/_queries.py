@@ -48,7 +48,8 @@ class CaptureAllQueries:
     the context and are not seen.
 
     Each entry of :attr:`captured_queries` is a dict with ``sql`` (the
-    query as the database ran it), ``time`` (seconds, as a string, like
+    query as the database ran it; for one that failed, the SQL as given),
+    ``time`` (seconds, as a string, like
     Django's ``connection.queries``), ``alias`` and ``thread`` (the name of
     the thread that ran it).
     """
@@ -56,11 +57,10 @@ class CaptureAllQueries:
     def __init__(self) -> None:
         #: The queries recorded so far, oldest first.
         self.captured_queries: list[dict[str, str]] = []
-        self._token: contextvars.Token[tuple[CaptureAllQueries, ...]] | None = None
 
     def __enter__(self) -> CaptureAllQueries:
         _install()
-        self._token = _recorders.set((*_recorders.get(), self))
+        _recorders.set((*_recorders.get(), self))
         return self
 
     def __exit__(
@@ -69,9 +69,10 @@ class CaptureAllQueries:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._token is not None:
-            _recorders.reset(self._token)
-            self._token = None
+        # Not a reset to a token: the awaitable form (count_queries_around)
+        # may end the block in a task, whose context is a copy of the one
+        # the block began in.
+        _recorders.set(tuple(r for r in _recorders.get() if r is not self))
 
     def __len__(self) -> int:
         return len(self.captured_queries)
@@ -164,9 +165,8 @@ def count_queries_around(
     try:
         result = func(*args, **kwargs)
     except BaseException as error:
-        if not context.__exit__(type(error), error, error.__traceback__):
-            raise
-        return None
+        context.__exit__(type(error), error, error.__traceback__)
+        raise
     if inspect.isawaitable(result):
         return _finish_after(context, result)
     context.__exit__(None, None, None)
@@ -179,9 +179,8 @@ async def _finish_after(
     try:
         result = await awaitable
     except BaseException as error:
-        if not context.__exit__(type(error), error, error.__traceback__):
-            raise
-        return None
+        context.__exit__(type(error), error, error.__traceback__)
+        raise
     context.__exit__(None, None, None)
     return result
 
@@ -207,10 +206,14 @@ def _recording(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
         if not recorders:
             return method(self, sql, params)
         started = time.perf_counter()
+        ran = False
         try:
-            return method(self, sql, params)
+            result = method(self, sql, params)
+            ran = True
+            return result
         finally:
-            _record(recorders, self, sql, params, time.perf_counter() - started, many)
+            duration = time.perf_counter() - started
+            _record(recorders, self, sql, params, duration, many=many, ran=ran)
 
     recorded.__name__ = method.__name__
     recorded.__qualname__ = method.__qualname__
@@ -225,16 +228,20 @@ def _record(
     sql: str,
     params: Any,
     duration: float,
+    *,
     many: bool,
+    ran: bool,
 ) -> None:
     if many:
         count = len(params) if hasattr(params, "__len__") else "?"
         text = f"{sql} ... ({count} times)"
+    elif ran:
+        # What Django's own debug cursor shows; None when the backend cannot
+        # say (psycopg with server-side binding, for some parameters).
+        text = cursor.db.ops.last_executed_query(cursor.cursor, sql, params) or sql
     else:
-        try:
-            text = cursor.db.ops.last_executed_query(cursor.cursor, sql, params)
-        except Exception:
-            text = sql
+        # What the driver holds may be an earlier statement, or nothing.
+        text = sql
     entry = {
         "sql": text,
         "time": f"{duration:.3f}",

@@ -55,10 +55,9 @@ def _next_awaitable(awaitable: Any) -> Any:
     for attribute in ("cr_await", "gi_yieldfrom", "ag_await"):
         if hasattr(awaitable, attribute):
             return getattr(awaitable, attribute)
-    if isinstance(awaitable, asyncio.Future):
-        return None
     # An opaque wrapper, such as what a coroutine's __await__() returns to a
-    # custom awaitable: it holds the coroutine it drives.
+    # custom awaitable: it holds the coroutine it drives. (A future's own
+    # iterator, the end of most chains, holds none.)
     inner = [
         referent
         for referent in gc.get_referents(awaitable)
@@ -76,7 +75,9 @@ def describe_task(task: asyncio.Task[Any], role: str = "") -> str:
         heading += f" - {role}"
     frames = awaited_frames(task)
     if not frames:
-        return f"{heading}: not started yet"
+        # Not a Python coroutine (one written as a class, or compiled):
+        # even one that has not started has a frame.
+        return f"{heading}: its coroutine has no Python frames to show"
     # Leave out wrappers that ask to be hidden (pytest's convention), such as
     # restflow's own around the test.
     shown = [f for f in frames if not f.f_locals.get("__tracebackhide__")] or frames

@@ -426,9 +426,8 @@ _PER_TEST_LOOPS = pytest.StashKey[set[asyncio.AbstractEventLoop]]()
 
 
 def _loop_of(value: object) -> asyncio.AbstractEventLoop | None:
-    """The event loop a pytest-asyncio runner (or loop) fixture gives."""
-    if isinstance(value, asyncio.AbstractEventLoop):
-        return value
+    """The event loop of a pytest-asyncio runner fixture's value (an
+    ``asyncio.Runner``, or its backport on Python 3.10)."""
     get_loop = getattr(value, "get_loop", None)
     if callable(get_loop) and hasattr(value, "run"):
         loop = get_loop()
@@ -554,11 +553,11 @@ class _AsyncDatabaseTest:
     """What restflow holds for one managed test, from its transaction's start
     to just before pytest-django rolls it back."""
 
-    def __init__(self, item: pytest.Function) -> None:
+    def __init__(self, item: pytest.Function, router: SyncWorkRouter) -> None:
         self.item = item
         self.timeout, self.timeout_source = _timeout_for(item)
         self.fail_on_leftovers = bool(item.config.getini(_LEFTOVERS_INI))
-        self.router: SyncWorkRouter | None = None
+        self.router = router
         self.test_loop: asyncio.AbstractEventLoop | None = None
         self.test_task: asyncio.Task[Any] | None = None
         self.finished_loops: set[asyncio.AbstractEventLoop] = set()
@@ -575,9 +574,8 @@ class _AsyncDatabaseTest:
             lend_to_async_code,
         )
 
-        run = cls(item)
         lent = current_connections()
-        run.router = SyncWorkRouter(lent)
+        run = cls(item, SyncWorkRouter(lent))
         item.stash[_RUN] = run
         run.router.route()
         run._undo.append(SyncWorkRouter.unroute)
@@ -631,7 +629,7 @@ class _AsyncDatabaseTest:
         from restflow.test._timeouts import AsyncTimeoutError, aftermath, timeout_report
 
         __tracebackhide__ = True
-        assert self.timeout is not None and self.router is not None
+        assert self.timeout is not None
         task = asyncio.current_task()
         assert task is not None
         report: list[str] = []
@@ -646,7 +644,7 @@ class _AsyncDatabaseTest:
                     tasks,
                     {task: "the test"},
                     loop,
-                    self.router.thread.ident if self.router else None,
+                    self.router.thread.ident,
                 )
             )
             for other in tasks:
@@ -659,7 +657,7 @@ class _AsyncDatabaseTest:
             if not report:
                 raise
             uncancel = getattr(task, "uncancel", None)
-            if uncancel is not None:
+            if uncancel is not None:  # pragma: no branch - None on Python 3.10
                 uncancel()
             replaced = await self.router.settle(_GRACE)
             raise AsyncTimeoutError(f"{report[0]}\n{aftermath(replaced)}") from None
@@ -676,7 +674,7 @@ class _AsyncDatabaseTest:
         tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
         if loop in self._per_test_loops():
             return tasks
-        if sys.version_info >= (3, 12):
+        if sys.version_info >= (3, 12):  # pragma: no cover - 3.12+; CI measures on 3.11
             return [t for t in tasks if t.get_context().get(_current_run) is self]
         created = set(self._created)
         return [task for task in tasks if task in created]
@@ -710,12 +708,11 @@ class _AsyncDatabaseTest:
         finally:
             for undo in reversed(self._undo):
                 undo()
-            if self.router is not None:
-                self.router.close(
-                    f"{self.item.nodeid} has ended: the sync work of a task it "
-                    "started can no longer run.",
-                    self.timeout,
-                )
+            self.router.close(
+                f"{self.item.nodeid} has ended: the sync work of a task it "
+                "started can no longer run.",
+                self.timeout,
+            )
         report_leftovers(
             self.item.nodeid,
             self.leftovers,

@@ -233,9 +233,9 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         return self._restflow_loop
 
     def _close_test_loop(self) -> None:
-        loop, self._restflow_loop = self._restflow_loop, None
-        if loop is not None:
-            loop.close()
+        loop = self._test_loop()
+        self._restflow_loop = None
+        loop.close()
 
     # -- counting queries ---------------------------------------------------
 
@@ -298,7 +298,8 @@ class _CoroutineTest:
 
     def __call__(self) -> None:
         raise RuntimeError(
-            "restflow runs this async test method itself, from _callTestMethod()."
+            "restflow runs this async test method itself, from _callTestMethod(); "
+            "an override of _callTestMethod() must call the base's version."
         )
 
     def __repr__(self) -> str:
@@ -328,7 +329,11 @@ class _AsyncCleanup:
         return await self.func(*self.args, **self.kwargs)
 
     def __call__(self) -> None:
-        raise RuntimeError("an async cleanup runs in the test's event loop")
+        raise RuntimeError(
+            f"restflow runs the async cleanup {self} in the test's event loop, "
+            "from _callCleanup(); an override of _callCleanup() must call the "
+            "base's version."
+        )
 
     def __str__(self) -> str:
         return getattr(self.func, "__qualname__", repr(self.func))
