@@ -788,3 +788,13 @@ def _select_one_and_close() -> None:
             cursor.execute("SELECT 1")
     finally:
         connection.close()
+
+
+class CountingWithoutADatabase(AsyncAPISimpleTestCase):
+    def test_assert_num_queries_says_there_is_no_database(self) -> None:
+        with pytest.raises(
+            TypeError,
+            match=r"^CountingWithoutADatabase\.assertNumQueries\(\): "
+            r"CountingWithoutADatabase is a test case without a database",
+        ):
+            self.assertNumQueries(0)

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, NoReturn
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 
 __all__ = ["CaptureAllQueries"]
@@ -29,6 +30,8 @@ _recorders: contextvars.ContextVar[tuple[CaptureAllQueries, ...]] = (
 )
 _install_lock = threading.Lock()
 _installed = False
+#: Per thread: how deep inside ``BaseDatabaseWrapper.connect()`` it is.
+_connecting = threading.local()
 
 
 class CaptureAllQueries:
@@ -45,7 +48,10 @@ class CaptureAllQueries:
     ``sync_to_async`` - thread-sensitive or not - which includes the async
     ORM and the views reached through the test client, on any database
     alias. Threads started by hand with ``threading.Thread`` do not carry
-    the context and are not seen.
+    the context and are not seen. The queries Django runs to set up a new
+    connection (the server's version and settings, session variables) are
+    not counted: they are not the code's, and they differ from one
+    database backend to the next.
 
     Each entry of :attr:`captured_queries` is a dict with ``sql`` (the
     query as the database ran it; for one that failed, the SQL as given),
@@ -197,13 +203,35 @@ def _install() -> None:
             return
         CursorWrapper.execute = _recording(CursorWrapper.execute, many=False)  # type: ignore[method-assign]
         CursorWrapper.executemany = _recording(CursorWrapper.executemany, many=True)  # type: ignore[method-assign]
+        BaseDatabaseWrapper.connect = _marking_set_up(BaseDatabaseWrapper.connect)  # type: ignore[method-assign]
         _installed = True
+
+
+def _setting_up_a_connection() -> bool:
+    return bool(getattr(_connecting, "depth", 0))
+
+
+def _marking_set_up(connect: Callable[[BaseDatabaseWrapper], None]) -> Any:
+    """``connect`` that marks its thread as setting up a connection meanwhile."""
+
+    def connecting(self: BaseDatabaseWrapper) -> None:
+        _connecting.depth = getattr(_connecting, "depth", 0) + 1
+        try:
+            connect(self)
+        finally:
+            _connecting.depth -= 1
+
+    connecting.__name__ = connect.__name__
+    connecting.__qualname__ = connect.__qualname__
+    connecting.__doc__ = connect.__doc__
+    connecting.__wrapped__ = connect  # type: ignore[attr-defined]
+    return connecting
 
 
 def _recording(method: Callable[..., Any], *, many: bool) -> Callable[..., Any]:
     def recorded(self: CursorWrapper, sql: str, params: Any = None) -> Any:
         recorders = _recorders.get()
-        if not recorders:
+        if not recorders or _setting_up_a_connection():
             return method(self, sql, params)
         started = time.perf_counter()
         ran = False

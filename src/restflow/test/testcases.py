@@ -257,7 +257,15 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
 
             await self.assertNumQueries(2, self.client.get, "/api/products/")
         """
-        context = super().assertNumQueries(num, using=using)  # type: ignore[misc]
+        parent = getattr(super(), "assertNumQueries", None)
+        if parent is None:
+            raise TypeError(
+                f"{type(self).__qualname__}.assertNumQueries(): "
+                f"{type(self).__qualname__} is a test case without a database "
+                "(Django's SimpleTestCase), where every query is refused. Count "
+                "queries on AsyncAPITestCase or AsyncAPITransactionTestCase."
+            )
+        context = parent(num, using=using)
         if func is None:
             return context
         return count_queries_around(context, func, args, kwargs)
