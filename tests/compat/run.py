@@ -118,9 +118,7 @@ _HTTP_PREFIX_AS_A_HEADER_NAME = (
     "restflow gives HTTP_ keys DRF's meaning (the header Authuser). Django "
     "6.0 and newer pass headers= here."
 )
-if tuple(int(part) for part in importlib.metadata.version("django").split(".")[:1]) < (
-    6,
-):
+if int(importlib.metadata.version("django").split(".")[0]) < 6:
     ALLOWED["django"].update(
         {
             f"auth_tests.test_remote_user.CustomHeaderRemoteUserTest.{name}": (
@@ -515,12 +513,12 @@ def _run_suites(suites: list[str], cache: Path, work: Path) -> bool:
     python = ".".join(map(str, sys.version_info[:3]))
     versions = {
         dist: importlib.metadata.version(dist)
-        for dist in ("Django", "djangorestframework", "restflow")
+        for dist in ("Django", "djangorestframework", "restflow-testing")
     }
     print(
         f"Python {python}, Django {versions['Django']}, "
         f"djangorestframework {versions['djangorestframework']}, "
-        f"restflow {versions['restflow']}"
+        f"restflow-testing {versions['restflow-testing']}"
     )
     ok = True
     if "drf-factory" in suites or "drf-client" in suites:
