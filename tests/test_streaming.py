@@ -356,7 +356,7 @@ class EdgeTests(AsyncAPISimpleTestCase):
 
     async def test_cancelling_a_request_that_would_hang_up_later(self) -> None:
         mark = len(streaming_views.STOPPED)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(asyncio.TimeoutError):  # TimeoutError from 3.11 on
             await asyncio.wait_for(
                 self.client.get("/streams/slow/?seconds=30", disconnect_after=30),
                 0.2,

@@ -428,7 +428,7 @@ class AsyncAPIClient(AsyncAPIRequestFactory, AsyncClient):
 
         try:
             await asyncio.wait_for(read_to_the_end(), seconds)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the built-in TimeoutError on 3.10
             await exchange.hang_up()
             raise ClientDisconnected(
                 f"{call} hung up after {seconds} s, before the response was "
