@@ -475,6 +475,36 @@ def test_pytest_asyncio_without_metadata_is_taken_as_new_enough(run: Run) -> Non
     result.assert_outcomes(passed=4)
 
 
+TASKS_LET_GO_SCENARIO = {
+    "conftest.py": """
+        import asyncio
+        import gc
+
+
+        def pytest_sessionfinish(session):
+            gc.collect()
+            alive = [o for o in gc.get_objects() if isinstance(o, asyncio.Task)]
+            print(f"tasks still alive: {len(alive)}")
+    """,
+    "test_many.py": "import pytest\n\nfrom tests.testapp.models import Product\n"
+    + "".join(
+        "\n\n@pytest.mark.asyncio\n@pytest.mark.django_db\n"
+        f"async def test_{n}():\n"
+        f"    await Product.objects.acreate(name='row {n}')\n"
+        for n in range(20)
+    ),
+}
+
+
+def test_the_tests_tasks_are_let_go_of(run: Run) -> None:
+    # pytest keeps its items to the end of the session: what restflow left in
+    # them would keep every test's task alive, and asyncio.all_tasks() would
+    # get slower with each test.
+    result = run(TASKS_LET_GO_SCENARIO, "-s")
+    result.assert_outcomes(passed=20)
+    result.stdout.fnmatch_lines(["*tasks still alive: 0*"])
+
+
 # -- parallel runs and configuration -------------------------------------------
 
 XDIST_SCENARIO = """

@@ -469,6 +469,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail(_not_run_message(item), pytrace=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """Let go of the test's task and loops once its fixtures are torn down.
+
+    pytest keeps every item to the end of the session; what an item's stash
+    still held would keep each test's task and event loop alive that long,
+    and make ``asyncio.all_tasks()`` slower with every test.
+    """
+    try:
+        return (yield)
+    finally:
+        if _RUN in item.stash:
+            del item.stash[_RUN]
+        if _PER_TEST_LOOPS in item.stash:
+            del item.stash[_PER_TEST_LOOPS]
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     """Run a managed test through restflow's wrapper; give restflow's bases
