@@ -79,12 +79,18 @@ def environment() -> str:
     )
 
 
-def write_figures(name: str, script: str, measured_with: str, report: str) -> None:
-    """Write ``report`` (what the script printed) where the docs include it:
-    ``docs/_figures/<name>.md``."""
+def write_figure(name: str, script: str, markdown: str) -> None:
+    """Write ``markdown`` where the docs include it, ``docs/_figures/<name>.md``,
+    under a line naming the script that wrote it."""
     FIGURES.mkdir(exist_ok=True)
     (FIGURES / f"{name}.md").write_text(
         f"<!-- Written by tests/benchmarks/{script} --docs; do not edit. -->\n\n"
-        f"{measured_with}:\n\n```text\n{report.rstrip()}\n```\n"
+        + markdown
     )
     print(f"wrote docs/_figures/{name}.md")
+
+
+def write_figures(name: str, script: str, measured_with: str, report: str) -> None:
+    """Write ``report`` (what the script printed) as a text block under what
+    it was measured with (see :func:`write_figure`)."""
+    write_figure(name, script, f"{measured_with}:\n\n```text\n{report.rstrip()}\n```\n")

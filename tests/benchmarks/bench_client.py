@@ -38,9 +38,10 @@ from typing import Any
 
 import django
 import rest_framework
+from _suites import ROOT, write_figure
 from django.conf import settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(ROOT))
 
 settings.configure(
     DEBUG=False,
@@ -282,17 +283,11 @@ def main() -> None:
     figures = render(args, medians, gathered, sequential, peaks, load)
     print(figures)
     if args.docs:
-        FIGURES.parent.mkdir(exist_ok=True)
-        FIGURES.write_text(
-            "<!-- Written by tests/benchmarks/bench_client.py --docs; "
-            "do not edit. -->\n\n" + figures
-        )
+        write_figure("client", "bench_client.py", figures)
         write_chart(medians, CHART)
-        print(f"wrote {FIGURES.relative_to(ROOT)} and {CHART.relative_to(ROOT)}")
+        print(f"wrote {CHART.relative_to(ROOT)}")
 
 
-ROOT = Path(__file__).resolve().parents[2]
-FIGURES = ROOT / "docs" / "_figures" / "client.md"
 CHART = ROOT / "docs" / "img" / "performance.png"
 
 

@@ -28,12 +28,11 @@ import sys
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import django
+from _suites import ROOT, write_figure
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 settings.configure(
@@ -54,7 +53,6 @@ from django.urls import path  # noqa: E402
 from restflow.test import AsyncAPIClient  # noqa: E402
 
 MEGABYTE = 2**20
-FIGURES = ROOT / "docs" / "_figures" / "streaming.md"
 
 
 async def export(request: HttpRequest) -> StreamingHttpResponse:
@@ -94,7 +92,9 @@ async def read(megabytes: int) -> tuple[int, float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megabytes", type=int, default=1024)
-    parser.add_argument("--docs", action="store_true", help=f"write {FIGURES}")
+    parser.add_argument(
+        "--docs", action="store_true", help="write docs/_figures/streaming.md"
+    )
     args = parser.parse_args()
     received, peak, rss_growth, elapsed = async_to_sync(read)(args.megabytes)
     assert received == args.megabytes * MEGABYTE, received
@@ -109,12 +109,7 @@ def main() -> None:
     )
     print(figures)
     if args.docs:
-        FIGURES.parent.mkdir(exist_ok=True)
-        FIGURES.write_text(
-            "<!-- Written by tests/benchmarks/bench_streaming.py --docs; "
-            "do not edit. -->\n\n" + figures
-        )
-        print(f"wrote {FIGURES.relative_to(ROOT)}")
+        write_figure("streaming", "bench_streaming.py", figures)
 
 
 if __name__ == "__main__":

@@ -126,30 +126,18 @@ class _AssertQueries(CaptureAllQueries):
         )
 
 
-def assert_num_queries_everywhere(
+def assert_queries_everywhere(
     num: int,
+    exact: bool,
     func: Callable[..., Any] | None,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     fail: Callable[[str], NoReturn],
 ) -> Any:
-    """A context manager asserting exactly ``num`` queries, or, given
-    ``func``, the result of counting around it (see :func:`count_queries_around`)."""
-    context = _AssertQueries(num, True, fail)
-    return (
-        context if func is None else count_queries_around(context, func, args, kwargs)
-    )
-
-
-def assert_max_queries_everywhere(
-    num: int,
-    func: Callable[..., Any] | None,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    fail: Callable[[str], NoReturn],
-) -> Any:
-    """As :func:`assert_num_queries_everywhere`, for at most ``num`` queries."""
-    context = _AssertQueries(num, False, fail)
+    """A context manager asserting ``num`` queries (exactly, or at most when
+    not ``exact``), or, given ``func``, the result of counting around it
+    (see :func:`count_queries_around`)."""
+    context = _AssertQueries(num, exact, fail)
     return (
         context if func is None else count_queries_around(context, func, args, kwargs)
     )

@@ -251,26 +251,23 @@ def assert_num_queries_everywhere() -> Callable[..., Any]:
     See :class:`~restflow.test.CaptureAllQueries`.
     """
     _skip_without_django()
-    from restflow.test._queries import assert_num_queries_everywhere as assert_num
-
-    def check(
-        num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
-    ) -> Any:
-        return assert_num(num, func, args, kwargs, _fail)
-
-    return check
+    return _queries_everywhere_check(exact=True)
 
 
 @pytest.fixture
 def assert_max_queries_everywhere() -> Callable[..., Any]:
     """Like ``assert_num_queries_everywhere``, for at most the given number."""
     _skip_without_django()
-    from restflow.test._queries import assert_max_queries_everywhere as assert_max
+    return _queries_everywhere_check(exact=False)
+
+
+def _queries_everywhere_check(*, exact: bool) -> Callable[..., Any]:
+    from restflow.test._queries import assert_queries_everywhere
 
     def check(
         num: int, func: Callable[..., Any] | None = None, *args: Any, **kwargs: Any
     ) -> Any:
-        return assert_max(num, func, args, kwargs, _fail)
+        return assert_queries_everywhere(num, exact, func, args, kwargs, _fail)
 
     return check
 

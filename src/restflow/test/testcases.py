@@ -34,8 +34,7 @@ from django.test.utils import override_settings
 
 from restflow.test._on_commit import Callbacks, capture_on_commit_callbacks
 from restflow.test._queries import (
-    assert_max_queries_everywhere,
-    assert_num_queries_everywhere,
+    assert_queries_everywhere,
     count_queries_around,
 )
 from restflow.test._test_loop import TestLoop
@@ -284,7 +283,7 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         every database alias. On failure the message lists each query with
         its alias and thread. Forms as :meth:`assertNumQueries`.
         """
-        return assert_num_queries_everywhere(num, func, args, kwargs, self.fail)
+        return assert_queries_everywhere(num, True, func, args, kwargs, self.fail)
 
     def assertMaxQueriesEverywhere(
         self,
@@ -294,7 +293,7 @@ class AsyncAPITestCaseMixin(unittest.TestCase):
         **kwargs: Any,
     ) -> Any:
         """Like :meth:`assertNumQueriesEverywhere`, for at most ``num`` queries."""
-        return assert_max_queries_everywhere(num, func, args, kwargs, self.fail)
+        return assert_queries_everywhere(num, False, func, args, kwargs, self.fail)
 
 
 class _CoroutineTest:
